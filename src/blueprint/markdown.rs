@@ -1,0 +1,390 @@
+//! Markdown events → a small block tree with byte spans.
+//!
+//! API Blueprint is defined on markdown *blocks*: headings, list items and
+//! the code blocks inside them. pulldown-cmark gives a flat event stream;
+//! this module folds it into exactly the blocks the blueprint parser needs
+//! and nothing more. Inline markup is not interpreted here: headings and
+//! paragraphs keep only their span, and the parser reads the raw source
+//! text through it, because API Blueprint signatures (`[GET /x]`,
+//! `**GET**&nbsp;&nbsp;`...``) are defined on the raw text, not on what
+//! markdown would render.
+
+use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
+
+use crate::diag::Span;
+
+/// One markdown block.
+#[derive(Debug, Clone)]
+pub(crate) struct Block {
+    pub kind: BlockKind,
+    pub span: Span,
+}
+
+/// The blocks the blueprint parser distinguishes.
+#[derive(Debug, Clone)]
+pub(crate) enum BlockKind {
+    /// `#`-style or underlined heading; the text is read from the span.
+    /// Its level does not matter: nesting follows keyword order.
+    Heading,
+    /// A paragraph, or the loose text of a tight list item.
+    Paragraph,
+    /// A bullet or ordered list.
+    List(Vec<Item>),
+    /// An indented or fenced code block: an asset.
+    Code(CodeBlock),
+    /// Anything else (HTML, tables, quotes, rules): description only.
+    Other,
+}
+
+/// One list item and the blocks inside it.
+#[derive(Debug, Clone)]
+pub(crate) struct Item {
+    pub span: Span,
+    pub children: Vec<Block>,
+}
+
+/// The content of a code block, one entry per line.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct CodeBlock {
+    /// Each line's text (with its `\n`) and the source offset where that
+    /// text starts, so that a JSON error at line *n* column *c* maps back
+    /// to the source.
+    pub lines: Vec<(usize, String)>,
+}
+
+impl CodeBlock {
+    /// The block's text with the indentation common to all its non-blank
+    /// lines removed, and the source offset of each kept line's start.
+    ///
+    /// pulldown-cmark strips only the four columns that make a code block;
+    /// blueprints indent assets 8 or 12 columns under list items whose
+    /// content starts at column 2 or 6, which leaves 2 extra spaces on
+    /// every line. The reference parser drops them, and so do we.
+    pub fn dedented(&self) -> (String, Vec<usize>) {
+        let common = self
+            .lines
+            .iter()
+            .filter(|(_, l)| !l.trim().is_empty())
+            .map(|(_, l)| l.len() - l.trim_start_matches(' ').len())
+            .min()
+            .unwrap_or(0);
+        let mut text = String::new();
+        let mut offsets = Vec::with_capacity(self.lines.len());
+        for (offset, line) in &self.lines {
+            let cut = line
+                .char_indices()
+                .take_while(|&(i, c)| i < common && c == ' ')
+                .count();
+            offsets.push(offset + cut);
+            text.push_str(&line[cut..]);
+        }
+        (text, offsets)
+    }
+}
+
+/// Parses `src` into top-level blocks.
+pub(crate) fn blocks(src: &str) -> Vec<Block> {
+    let mut opts = Options::empty();
+    opts.insert(Options::ENABLE_TABLES);
+    opts.insert(Options::ENABLE_STRIKETHROUGH);
+    let mut builder = TreeBuilder::default();
+    for (event, range) in Parser::new_ext(src, opts).into_offset_iter() {
+        builder.event(event, Span::new(range.start, range.end));
+    }
+    builder.finish()
+}
+
+/// A container being filled: the document, a list, or an item.
+enum Frame {
+    Blocks(Vec<Block>),
+    List {
+        items: Vec<Item>,
+        span: Span,
+    },
+    Item {
+        children: Vec<Block>,
+        span: Span,
+    },
+    Code {
+        code: CodeBlock,
+        span: Span,
+    },
+    /// A leaf block (heading, paragraph, other) whose events are skipped;
+    /// `None` for inline markup in a tight item, already in `loose_text`.
+    Leaf {
+        kind: Option<BlockKind>,
+        span: Span,
+        depth: usize,
+    },
+}
+
+#[derive(Default)]
+struct TreeBuilder {
+    stack: Vec<Frame>,
+    /// Inline text met directly inside a tight list item: it forms an
+    /// implicit paragraph that ends at the next block.
+    loose_text: Option<Span>,
+}
+
+impl TreeBuilder {
+    fn event(&mut self, event: Event<'_>, span: Span) {
+        if self.stack.is_empty() {
+            self.stack.push(Frame::Blocks(Vec::new()));
+        }
+        // Inside a leaf, only count nesting until it closes.
+        if let Some(Frame::Leaf { depth, .. }) = self.stack.last_mut() {
+            match event {
+                Event::Start(_) => *depth += 1,
+                Event::End(_) if *depth > 0 => *depth -= 1,
+                Event::End(_) => self.close_leaf(),
+                _ => {}
+            }
+            return;
+        }
+        if let Some(Frame::Code { code, .. }) = self.stack.last_mut() {
+            match event {
+                Event::Text(text) => push_code_text(code, &text, span),
+                Event::End(_) => self.close_code(),
+                _ => {}
+            }
+            return;
+        }
+        match event {
+            Event::Start(tag) => self.start(tag, span),
+            Event::End(TagEnd::List(_)) => {
+                self.flush_loose_text();
+                if let Some(Frame::List { items, span }) = self.stack.pop() {
+                    self.push_block(Block {
+                        kind: BlockKind::List(items),
+                        span,
+                    });
+                }
+            }
+            Event::End(TagEnd::Item) => {
+                self.flush_loose_text();
+                if let Some(Frame::Item { children, span }) = self.stack.pop()
+                    && let Some(Frame::List { items, .. }) = self.stack.last_mut()
+                {
+                    items.push(Item { span, children });
+                }
+            }
+            Event::End(_) => {}
+            Event::Rule | Event::Html(_) => self.push_block(Block {
+                kind: BlockKind::Other,
+                span,
+            }),
+            // Inline content outside a paragraph: the loose text of a
+            // tight list item.
+            _ => {
+                self.loose_text = Some(match self.loose_text {
+                    Some(open) => open.cover(span),
+                    None => span,
+                });
+            }
+        }
+    }
+
+    fn start(&mut self, tag: Tag<'_>, span: Span) {
+        match tag {
+            Tag::List(_) => {
+                self.flush_loose_text();
+                self.stack.push(Frame::List {
+                    items: Vec::new(),
+                    span,
+                });
+            }
+            Tag::Item => self.stack.push(Frame::Item {
+                children: Vec::new(),
+                span,
+            }),
+            Tag::CodeBlock(_) => {
+                self.flush_loose_text();
+                self.stack.push(Frame::Code {
+                    code: CodeBlock::default(),
+                    span,
+                });
+            }
+            // Inline tags (emphasis, links, ...) in a tight item's text.
+            Tag::Emphasis
+            | Tag::Strong
+            | Tag::Strikethrough
+            | Tag::Link { .. }
+            | Tag::Image { .. }
+            | Tag::Superscript
+            | Tag::Subscript => {
+                self.loose_text = Some(match self.loose_text {
+                    Some(open) => open.cover(span),
+                    None => span,
+                });
+                self.stack.push(Frame::Leaf {
+                    kind: None,
+                    span,
+                    depth: 0,
+                });
+            }
+            other => {
+                self.flush_loose_text();
+                let kind = match other {
+                    Tag::Heading { .. } => BlockKind::Heading,
+                    Tag::Paragraph => BlockKind::Paragraph,
+                    _ => BlockKind::Other,
+                };
+                self.stack.push(Frame::Leaf {
+                    kind: Some(kind),
+                    span,
+                    depth: 0,
+                });
+            }
+        }
+    }
+
+    fn close_leaf(&mut self) {
+        if let Some(Frame::Leaf {
+            kind: Some(kind),
+            span,
+            ..
+        }) = self.stack.pop()
+        {
+            self.push_block(Block { kind, span });
+        }
+    }
+
+    fn close_code(&mut self) {
+        if let Some(Frame::Code { code, span }) = self.stack.pop() {
+            self.push_block(Block {
+                kind: BlockKind::Code(code),
+                span,
+            });
+        }
+    }
+
+    fn flush_loose_text(&mut self) {
+        if let Some(span) = self.loose_text.take() {
+            self.push_raw(Block {
+                kind: BlockKind::Paragraph,
+                span,
+            });
+        }
+    }
+
+    fn push_block(&mut self, block: Block) {
+        self.flush_loose_text();
+        self.push_raw(block);
+    }
+
+    fn push_raw(&mut self, block: Block) {
+        match self.stack.last_mut() {
+            Some(Frame::Blocks(blocks))
+            | Some(Frame::Item {
+                children: blocks, ..
+            }) => blocks.push(block),
+            // A block directly in a list (cannot happen in CommonMark) or
+            // in a leaf: keep it at the nearest container.
+            _ => {
+                if let Some(Frame::Blocks(blocks)) = self.stack.first_mut() {
+                    blocks.push(block);
+                }
+            }
+        }
+    }
+
+    fn finish(mut self) -> Vec<Block> {
+        self.flush_loose_text();
+        // Close whatever a truncated stream left open.
+        while self.stack.len() > 1 {
+            match self.stack.last() {
+                Some(Frame::Leaf { .. }) => self.close_leaf(),
+                Some(Frame::Code { .. }) => self.close_code(),
+                Some(Frame::Item { .. }) => self.event(Event::End(TagEnd::Item), Span::default()),
+                _ => {
+                    if let Some(Frame::List { items, span }) = self.stack.pop() {
+                        self.push_block(Block {
+                            kind: BlockKind::List(items),
+                            span,
+                        });
+                    }
+                }
+            }
+        }
+        match self.stack.pop() {
+            Some(Frame::Blocks(blocks)) => blocks,
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// Code text arrives in pieces of one or more lines; split them so each
+/// line keeps its own source offset.
+fn push_code_text(code: &mut CodeBlock, text: &str, span: Span) {
+    // The event's range covers the text exactly when it was not altered
+    // (no tab expansion); otherwise fall back to the range start.
+    let exact = span.end.saturating_sub(span.start) == text.len();
+    let mut at = 0;
+    for line in text.split_inclusive('\n') {
+        let offset = if exact { span.start + at } else { span.start };
+        match code.lines.last_mut() {
+            Some((_, last)) if !last.ends_with('\n') => last.push_str(line),
+            _ => code.lines.push((offset, line.to_string())),
+        }
+        at += line.len();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kinds(blocks: &[Block]) -> Vec<&'static str> {
+        blocks
+            .iter()
+            .map(|b| match b.kind {
+                BlockKind::Heading => "heading",
+                BlockKind::Paragraph => "paragraph",
+                BlockKind::List(_) => "list",
+                BlockKind::Code(_) => "code",
+                BlockKind::Other => "other",
+            })
+            .collect()
+    }
+
+    #[test]
+    fn tight_list_item_text_becomes_a_paragraph() {
+        let src = "+ Response 200\n+ Request A\n";
+        let blocks = blocks(src);
+        let BlockKind::List(items) = &blocks[0].kind else {
+            panic!("expected a list")
+        };
+        assert_eq!(items.len(), 2);
+        assert_eq!(kinds(&items[0].children), ["paragraph"]);
+        let s = items[1].children[0].span;
+        assert_eq!(&src[s.start..s.end], "Request A");
+    }
+
+    #[test]
+    fn nested_code_block_keeps_line_offsets_and_dedents() {
+        let src = "+ Response 200\n\n    + Body\n\n            {\n              \"a\": 1\n            }\n";
+        let blocks = blocks(src);
+        let BlockKind::List(items) = &blocks[0].kind else {
+            panic!()
+        };
+        let BlockKind::List(inner) = &items[0].children[1].kind else {
+            panic!()
+        };
+        let BlockKind::Code(code) = &inner[0].children[1].kind else {
+            panic!()
+        };
+        let (text, offsets) = code.dedented();
+        assert_eq!(text, "{\n  \"a\": 1\n}\n");
+        assert_eq!(&src[offsets[1]..offsets[1] + 3], "  \"");
+    }
+
+    #[test]
+    fn emphasis_in_a_tight_item_stays_one_paragraph() {
+        let src = "+ Request **a** b\n    + Body\n\n            x\n";
+        let blocks = blocks(src);
+        let BlockKind::List(items) = &blocks[0].kind else {
+            panic!()
+        };
+        assert_eq!(kinds(&items[0].children), ["paragraph", "list"]);
+    }
+}

@@ -1,0 +1,25 @@
+//! The blueprint layer: API Blueprint text → [`Blueprint`] plus
+//! diagnostics. Nothing here knows about HTTP serving.
+//!
+//! - `markdown` folds pulldown-cmark events into blocks with spans;
+//! - `signature` and `parameters` read one-line section signatures;
+//! - `uri_template` parses RFC 6570 (+ Rails `:id`) templates;
+//! - `parser` walks the blocks into the [`model`];
+//! - `transaction` pairs requests and responses as the format defines.
+
+mod markdown;
+pub mod model;
+mod parameters;
+mod parser;
+mod signature;
+mod transaction;
+pub mod uri_template;
+
+pub use model::{
+    Action, Asset, Attributes, Blueprint, DataStructure, Example, Group, Message, Parameter,
+    Request, Resource, Response,
+};
+pub use parser::is_json_media_type;
+pub use parser::parse;
+pub use transaction::Transaction;
+pub use uri_template::UriTemplate;

@@ -1,0 +1,29 @@
+//! apib-mock: a contract mock server driven by API Blueprint documents.
+//!
+//! The crate is layered so that each stage can be tested on its own:
+//!
+//! - [`diag`]: spans, line/column resolution and diagnostics;
+//! - [`blueprint`]: markdown → [`Blueprint`] (plain data with spans);
+//! - [`load`]: SPEC arguments (files, directories, globs) → documents;
+//! - [`routes`]: the transaction listing behind `apib-mock routes`;
+//! - `cli`: the command line.
+//!
+//! ```
+//! use apib_mock::{blueprint, diag::SourceFile};
+//!
+//! let src = SourceFile::new("notes.apib", "# Notes\n## Note [/notes/{id}]\n+ Parameters\n    + id: `1`\n### Get [GET]\n+ Response 200 (text/plain)\n\n        hello\n".into());
+//! let (bp, diagnostics) = blueprint::parse(&src);
+//! assert!(diagnostics.is_empty());
+//! let tx = &bp.transactions()[0];
+//! assert_eq!(tx.example_uri().as_deref(), Some("/notes/1"));
+//! assert_eq!(tx.response.unwrap().message.body.as_ref().unwrap().text, "hello\n");
+//! ```
+
+pub mod blueprint;
+pub mod cli;
+pub mod diag;
+pub mod load;
+pub mod routes;
+
+pub use blueprint::{Blueprint, Transaction};
+pub use diag::{Diagnostic, Severity};

@@ -1,0 +1,22 @@
+//! `apib-mock`: arguments → library → exit code.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = apib_mock::cli::Cli::parse();
+    match apib_mock::cli::run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            // A closed pipe (`routes | head`) is not an error worth a message.
+            if e.downcast_ref::<std::io::Error>()
+                .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("apib-mock: error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
