@@ -9,50 +9,53 @@
 //! `**GET**&nbsp;&nbsp;`...``) are defined on the raw text, not on what
 //! markdown would render.
 
-use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
+use std::borrow::Cow;
+
+use pulldown_cmark::{CowStr, Event, Options, Parser, Tag, TagEnd};
 
 use crate::diag::Span;
 
 /// One markdown block.
 #[derive(Debug, Clone)]
-pub(crate) struct Block {
-    pub kind: BlockKind,
+pub(crate) struct Block<'a> {
+    pub kind: BlockKind<'a>,
     pub span: Span,
 }
 
 /// The blocks the blueprint parser distinguishes.
 #[derive(Debug, Clone)]
-pub(crate) enum BlockKind {
+pub(crate) enum BlockKind<'a> {
     /// `#`-style or underlined heading; the text is read from the span.
     /// Its level does not matter: nesting follows keyword order.
     Heading,
     /// A paragraph, or the loose text of a tight list item.
     Paragraph,
     /// A bullet or ordered list.
-    List(Vec<Item>),
+    List(Vec<Item<'a>>),
     /// An indented or fenced code block: an asset.
-    Code(CodeBlock),
+    Code(CodeBlock<'a>),
     /// Anything else (HTML, tables, quotes, rules): description only.
     Other,
 }
 
 /// One list item and the blocks inside it.
 #[derive(Debug, Clone)]
-pub(crate) struct Item {
+pub(crate) struct Item<'a> {
     pub span: Span,
-    pub children: Vec<Block>,
+    pub children: Vec<Block<'a>>,
 }
 
 /// The content of a code block, one entry per line.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct CodeBlock {
+pub(crate) struct CodeBlock<'a> {
     /// Each line's text (with its `\n`) and the source offset where that
     /// text starts, so that a JSON error at line *n* column *c* maps back
-    /// to the source.
-    pub lines: Vec<(usize, String)>,
+    /// to the source. Lines borrow the source unless pulldown-cmark had to
+    /// alter them (tabs) or split them.
+    lines: Vec<(usize, Cow<'a, str>)>,
 }
 
-impl CodeBlock {
+impl<'a> CodeBlock<'a> {
     /// The block's text with the indentation common to all its non-blank
     /// lines removed, and the source offset of each kept line's start.
     ///
@@ -64,70 +67,98 @@ impl CodeBlock {
         let common = self
             .lines
             .iter()
-            .filter(|(_, l)| !l.trim().is_empty())
-            .map(|(_, l)| l.len() - l.trim_start_matches(' ').len())
+            .filter_map(|(_, l)| {
+                let spaces = l.bytes().take_while(|&b| b == b' ').count();
+                // Blank lines (spaces, then nothing or a line end) do not
+                // count.
+                (!l[spaces..].trim().is_empty()).then_some(spaces)
+            })
             .min()
             .unwrap_or(0);
-        let mut text = String::new();
+        let len = self.lines.iter().map(|(_, l)| l.len()).sum();
+        let mut text = String::with_capacity(len);
         let mut offsets = Vec::with_capacity(self.lines.len());
         for (offset, line) in &self.lines {
-            let cut = line
-                .char_indices()
-                .take_while(|&(i, c)| i < common && c == ' ')
-                .count();
+            let cut = line.bytes().take(common).take_while(|&b| b == b' ').count();
             offsets.push(offset + cut);
             text.push_str(&line[cut..]);
         }
         (text, offsets)
     }
+
+    /// Appends a piece of code text reported at source `span`. Pieces hold
+    /// one or more lines, and a line may arrive in several pieces.
+    fn push(&mut self, piece: CowStr<'a>, span: Span) {
+        // The event's range covers the text exactly when it was not altered
+        // (no tab expansion); otherwise fall back to the range start.
+        let exact = span.end.saturating_sub(span.start) == piece.len();
+        let borrowed = match &piece {
+            CowStr::Borrowed(s) => Some(*s),
+            _ => None,
+        };
+        let mut at = 0;
+        for line in piece.split_inclusive('\n') {
+            let offset = if exact { span.start + at } else { span.start };
+            match self.lines.last_mut() {
+                Some((_, last)) if !last.ends_with('\n') => last.to_mut().push_str(line),
+                _ => {
+                    let text = match borrowed {
+                        Some(b) => Cow::Borrowed(&b[at..at + line.len()]),
+                        None => Cow::Owned(line.to_string()),
+                    };
+                    self.lines.push((offset, text));
+                }
+            }
+            at += line.len();
+        }
+    }
 }
 
 /// Parses `src` into top-level blocks.
-pub(crate) fn blocks(src: &str) -> Vec<Block> {
-    let mut opts = Options::empty();
-    opts.insert(Options::ENABLE_TABLES);
-    opts.insert(Options::ENABLE_STRIKETHROUGH);
+pub(crate) fn blocks(src: &str) -> Vec<Block<'_>> {
+    // No extensions: tables and the like are description text either way,
+    // and plain CommonMark is the fastest to scan.
     let mut builder = TreeBuilder::default();
-    for (event, range) in Parser::new_ext(src, opts).into_offset_iter() {
+    for (event, range) in Parser::new_ext(src, Options::empty()).into_offset_iter() {
         builder.event(event, Span::new(range.start, range.end));
     }
     builder.finish()
 }
 
 /// A container being filled: the document, a list, or an item.
-enum Frame {
-    Blocks(Vec<Block>),
+enum Frame<'a> {
+    Blocks(Vec<Block<'a>>),
     List {
-        items: Vec<Item>,
+        items: Vec<Item<'a>>,
         span: Span,
     },
     Item {
-        children: Vec<Block>,
+        children: Vec<Block<'a>>,
         span: Span,
     },
     Code {
-        code: CodeBlock,
+        code: CodeBlock<'a>,
         span: Span,
     },
     /// A leaf block (heading, paragraph, other) whose events are skipped;
     /// `None` for inline markup in a tight item, already in `loose_text`.
     Leaf {
-        kind: Option<BlockKind>,
+        kind: Option<BlockKind<'a>>,
         span: Span,
         depth: usize,
     },
 }
 
 #[derive(Default)]
-struct TreeBuilder {
-    stack: Vec<Frame>,
+struct TreeBuilder<'a> {
+    stack: Vec<Frame<'a>>,
     /// Inline text met directly inside a tight list item: it forms an
     /// implicit paragraph that ends at the next block.
     loose_text: Option<Span>,
 }
 
-impl TreeBuilder {
-    fn event(&mut self, event: Event<'_>, span: Span) {
+impl<'a> TreeBuilder<'a> {
+    fn event(&mut self, event: Event<'a>, span: Span) {
         if self.stack.is_empty() {
             self.stack.push(Frame::Blocks(Vec::new()));
         }
@@ -143,7 +174,7 @@ impl TreeBuilder {
         }
         if let Some(Frame::Code { code, .. }) = self.stack.last_mut() {
             match event {
-                Event::Text(text) => push_code_text(code, &text, span),
+                Event::Text(text) => code.push(text, span),
                 Event::End(_) => self.close_code(),
                 _ => {}
             }
@@ -184,7 +215,7 @@ impl TreeBuilder {
         }
     }
 
-    fn start(&mut self, tag: Tag<'_>, span: Span) {
+    fn start(&mut self, tag: Tag<'a>, span: Span) {
         match tag {
             Tag::List(_) => {
                 self.flush_loose_text();
@@ -194,7 +225,7 @@ impl TreeBuilder {
                 });
             }
             Tag::Item => self.stack.push(Frame::Item {
-                children: Vec::new(),
+                children: Vec::with_capacity(4),
                 span,
             }),
             Tag::CodeBlock(_) => {
@@ -267,12 +298,12 @@ impl TreeBuilder {
         }
     }
 
-    fn push_block(&mut self, block: Block) {
+    fn push_block(&mut self, block: Block<'a>) {
         self.flush_loose_text();
         self.push_raw(block);
     }
 
-    fn push_raw(&mut self, block: Block) {
+    fn push_raw(&mut self, block: Block<'a>) {
         match self.stack.last_mut() {
             Some(Frame::Blocks(blocks))
             | Some(Frame::Item {
@@ -288,7 +319,7 @@ impl TreeBuilder {
         }
     }
 
-    fn finish(mut self) -> Vec<Block> {
+    fn finish(mut self) -> Vec<Block<'a>> {
         self.flush_loose_text();
         // Close whatever a truncated stream left open.
         while self.stack.len() > 1 {
@@ -310,23 +341,6 @@ impl TreeBuilder {
             Some(Frame::Blocks(blocks)) => blocks,
             _ => Vec::new(),
         }
-    }
-}
-
-/// Code text arrives in pieces of one or more lines; split them so each
-/// line keeps its own source offset.
-fn push_code_text(code: &mut CodeBlock, text: &str, span: Span) {
-    // The event's range covers the text exactly when it was not altered
-    // (no tab expansion); otherwise fall back to the range start.
-    let exact = span.end.saturating_sub(span.start) == text.len();
-    let mut at = 0;
-    for line in text.split_inclusive('\n') {
-        let offset = if exact { span.start + at } else { span.start };
-        match code.lines.last_mut() {
-            Some((_, last)) if !last.ends_with('\n') => last.push_str(line),
-            _ => code.lines.push((offset, line.to_string())),
-        }
-        at += line.len();
     }
 }
 

@@ -4,6 +4,7 @@
 //! - `markdown` folds pulldown-cmark events into blocks with spans;
 //! - `signature` and `parameters` read one-line section signatures;
 //! - `uri_template` parses RFC 6570 (+ Rails `:id`) templates;
+//! - `rspec` reads the example URIs rspec_api_documentation writes;
 //! - `parser` walks the blocks into the [`model`];
 //! - `transaction` pairs requests and responses as the format defines.
 
@@ -11,6 +12,7 @@ mod markdown;
 pub mod model;
 mod parameters;
 mod parser;
+mod rspec;
 mod signature;
 mod transaction;
 pub mod uri_template;

@@ -159,12 +159,16 @@ pub(crate) fn item(line: &str) -> ItemKind<'_> {
     if !rest.is_empty() {
         return ItemKind::Other;
     }
-    match word.to_ascii_lowercase().as_str() {
-        "headers" => ItemKind::Headers,
-        "body" => ItemKind::Body,
-        "schema" => ItemKind::Schema,
-        "parameters" => ItemKind::Parameters,
-        _ => ItemKind::Other,
+    if word_is("Headers") {
+        ItemKind::Headers
+    } else if word_is("Body") {
+        ItemKind::Body
+    } else if word_is("Schema") {
+        ItemKind::Schema
+    } else if word_is("Parameters") {
+        ItemKind::Parameters
+    } else {
+        ItemKind::Other
     }
 }
 
