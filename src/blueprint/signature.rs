@@ -73,7 +73,9 @@ pub(crate) fn heading(text: &str) -> HeadingKind<'_> {
     }
     let (method, uri) = split_word(text);
     if is_method(method) {
-        if uri.is_empty() {
+        // A bare upper-case word (`# API`, `## FAQ`) is a name unless it is
+        // a well-known method; inside brackets any token is a method.
+        if uri.is_empty() && KNOWN_METHODS.contains(&method) {
             return HeadingKind::Action {
                 name: None,
                 method,
@@ -244,6 +246,30 @@ fn split_media_type(text: &str) -> (&str, Option<&str>) {
     (text, None)
 }
 
+/// Methods recognised in a bare `### METHOD` heading.
+const KNOWN_METHODS: [&str; 20] = [
+    "GET",
+    "HEAD",
+    "POST",
+    "PUT",
+    "DELETE",
+    "CONNECT",
+    "OPTIONS",
+    "TRACE",
+    "PATCH",
+    "LINK",
+    "UNLINK",
+    "QUERY",
+    "PROPFIND",
+    "PROPPATCH",
+    "MKCOL",
+    "COPY",
+    "MOVE",
+    "LOCK",
+    "UNLOCK",
+    "SEARCH",
+];
+
 /// HTTP method tokens are upper-case letters (GET, LINK, PROPFIND...).
 pub(crate) fn is_method(word: &str) -> bool {
     !word.is_empty() && word.len() <= 20 && word.bytes().all(|b| b.is_ascii_uppercase())
@@ -311,6 +337,15 @@ mod tests {
             }
         );
         assert_eq!(heading("API Blueprint"), HeadingKind::Other);
+        assert_eq!(heading("API"), HeadingKind::Other);
+        assert_eq!(
+            heading("Sub [SUBSCRIBE]"),
+            HeadingKind::Action {
+                name: Some("Sub"),
+                method: "SUBSCRIBE",
+                uri: None
+            }
+        );
         assert_eq!(heading("Notes [see below]"), HeadingKind::Other);
     }
 

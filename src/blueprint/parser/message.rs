@@ -258,7 +258,12 @@ impl<'a> Parser<'a> {
         if text.trim().is_empty() {
             return;
         }
-        if let Err(e) = serde_json::from_str::<serde::de::IgnoredAny>(text) {
+        // Validate without building a value; on failure, parse again into
+        // a `Value`, whose error messages are the more precise ones
+        // ("trailing comma" rather than "key must be a string").
+        if serde_json::from_str::<serde::de::IgnoredAny>(text).is_err()
+            && let Err(e) = serde_json::from_str::<serde_json::Value>(text)
+        {
             let line = e.line().max(1);
             let line_start = line_offsets.get(line - 1).copied();
             let at = match line_start {

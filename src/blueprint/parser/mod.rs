@@ -13,3 +13,6 @@ mod walk;
 
 pub use message::is_json_media_type;
 pub use walk::parse;
+
+#[cfg(test)]
+mod tests;

@@ -5,6 +5,7 @@ use super::walk::{Parser, append_paragraph};
 use crate::blueprint::markdown::{BlockKind, Item};
 use crate::blueprint::model::Parameter;
 use crate::blueprint::parameters;
+use crate::diag::Span;
 
 impl Parser<'_> {
     pub(super) fn parameters(&mut self, item: &Item) -> Vec<Parameter> {
@@ -38,7 +39,7 @@ impl Parser<'_> {
             type_name: sig.type_name.map(str::to_string),
             required: sig.required.unwrap_or(true),
             description: sig.description.to_string(),
-            span: entry.span,
+            span: Span::new(at, entry.span.end),
             ..Parameter::default()
         };
         for block in &entry.children[1.min(entry.children.len())..] {

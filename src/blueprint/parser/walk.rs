@@ -48,6 +48,10 @@ pub(super) enum Cursor {
     Resource,
     Action,
     DataStructures,
+    /// Under a resource or action whose heading could not be built: its
+    /// sections are dropped (the heading's error says why) rather than
+    /// attached to the previous action.
+    Skipped,
 }
 
 pub(super) struct Parser<'a> {
@@ -133,14 +137,10 @@ impl<'a> Parser<'a> {
                 self.cursor = Cursor::DataStructures;
             }
             HeadingKind::Resource { name, uri, uri_at } => {
-                if self.cursor == Cursor::DataStructures {
-                    // `### Name (type)` never contains `[`, but a bare URI
-                    // heading does end the section.
-                }
                 if let Some(uri) = self.template(uri, at + uri_at) {
                     self.push_resource(name, uri, Span::new(at, span.end));
                 } else {
-                    self.cursor = Cursor::Group;
+                    self.cursor = Cursor::Skipped;
                 }
             }
             HeadingKind::ResourceAction {
@@ -153,14 +153,17 @@ impl<'a> Parser<'a> {
                     self.push_resource(None, uri, span);
                     self.push_action(None, method, None, span);
                 } else {
-                    self.cursor = Cursor::Group;
+                    self.cursor = Cursor::Skipped;
                 }
             }
             HeadingKind::Action { name, method, uri } => {
                 let uri = match uri {
                     Some((uri, uri_at)) => match self.template(uri, at + uri_at) {
                         Some(t) => Some(t),
-                        None => return self.describe(span),
+                        None => {
+                            self.cursor = Cursor::Skipped;
+                            return;
+                        }
                     },
                     None => None,
                 };
@@ -180,6 +183,9 @@ impl<'a> Parser<'a> {
                         self.push_action(name, method, None, span);
                         self.in_endpoint = true;
                     }
+                    // The resource above could not be built; its error
+                    // already says why.
+                    (Cursor::Skipped, None) => {}
                     (_, None) => self.error(
                         at,
                         format!(
@@ -297,6 +303,7 @@ impl<'a> Parser<'a> {
             Cursor::Resource => self.resource_mut().map(|r| &mut r.description),
             Cursor::Action => self.action_mut().map(|a| &mut a.description),
             Cursor::DataStructures => self.bp.data_structures.last_mut().map(|d| &mut d.text),
+            Cursor::Skipped => None,
         };
         if let Some(target) = target {
             append_paragraph(target, &text);
