@@ -11,9 +11,13 @@ use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 use serde::Serialize;
 
+use std::sync::Arc;
+
+use crate::contract::Contract;
 use crate::diag::{Diagnostic, Severity};
 use crate::load::{self, Loaded};
 use crate::routes;
+use crate::server::{self, LogFormat, ServeConfig};
 
 /// A spec-driven contract mock server for API Blueprint.
 #[derive(Debug, Parser)]
@@ -36,6 +40,8 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
     },
+    /// Serve the specs as a mock server.
+    Serve(ServeArgs),
     /// List every transaction (request/response pair) in document order.
     Routes {
         /// Spec files, directories or globs (as for `check`).
@@ -44,6 +50,61 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+}
+
+/// `apib-mock serve` options.
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// Spec files, directories or globs. Default: ./specs, else the
+    /// built-in retailer spec.
+    pub specs: Vec<String>,
+    /// Address to bind. Loopback by default: the mock is for this machine.
+    #[arg(long, env = "APIB_MOCK_HOST", default_value = "127.0.0.1")]
+    pub host: String,
+    /// Port to bind; 0 picks a free one (printed on start).
+    #[arg(long, env = "APIB_MOCK_PORT", default_value_t = 4010)]
+    pub port: u16,
+    /// Do not add CORS headers or answer preflight requests.
+    #[arg(long)]
+    pub no_cors: bool,
+    /// Largest request body accepted (413 above): bytes, or with a unit
+    /// (KiB, MiB, KB, MB).
+    #[arg(long, default_value = "10MiB", value_parser = parse_size)]
+    pub max_body: usize,
+    /// Seconds a client may take to send its request headers.
+    #[arg(long, default_value_t = 10)]
+    pub header_timeout: u64,
+    /// Request log format (`off` disables it).
+    #[arg(long, value_enum, default_value_t = LogFormat::Human)]
+    pub log_format: LogFormat,
+}
+
+/// `10MiB` → 10485760.
+fn parse_size(text: &str) -> Result<usize, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (digits, unit) = text.split_at(split);
+    let n: usize = digits
+        .parse()
+        .map_err(|_| format!("`{text}` is not a size such as 10MiB"))?;
+    let factor = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" => 1_000,
+        "kib" => 1 << 10,
+        "m" | "mb" => 1_000_000,
+        "mib" => 1 << 20,
+        "g" | "gb" => 1_000_000_000,
+        "gib" => 1 << 30,
+        other => {
+            return Err(format!(
+                "unknown size unit `{other}`; use KiB, MiB, KB or MB"
+            ));
+        }
+    };
+    n.checked_mul(factor)
+        .ok_or_else(|| format!("`{text}` is too large"))
 }
 
 /// Diagnostic output formats.
@@ -60,7 +121,115 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Check { specs, format } => check(&specs, format),
         Command::Routes { specs, json } => list_routes(&specs, json),
+        Command::Serve(args) => serve(args),
     }
+}
+
+fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    let loaded = load::load(&args.specs)?;
+    let (contract, compile_diags) = Contract::compile(&loaded.documents);
+    let mut err = std::io::stderr().lock();
+    for d in loaded.diagnostics.iter().chain(&compile_diags) {
+        writeln!(err, "{d}")?;
+    }
+    if loaded.has_errors() {
+        writeln!(
+            err,
+            "apib-mock: the specs have errors; fix them and start again"
+        )?;
+        return Ok(ExitCode::from(1));
+    }
+    drop(err);
+    let listener = std::net::TcpListener::bind((args.host.as_str(), args.port))
+        .with_context(|| format!("cannot listen on {}:{}", args.host, args.port))?;
+    let addr = listener.local_addr()?;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "apib-mock: listening on http://{addr}")?;
+    if !addr.ip().is_loopback() {
+        writeln!(
+            out,
+            "apib-mock: warning: {addr} is reachable from other machines"
+        )?;
+    }
+    out.write_all(endpoint_table(&contract).as_bytes())?;
+    out.flush()?;
+    drop(out);
+    let config = ServeConfig {
+        cors: !args.no_cors,
+        max_body: args.max_body,
+        header_read_timeout: std::time::Duration::from_secs(args.header_timeout.max(1)),
+        log: args.log_format,
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(server::serve(
+        listener,
+        Arc::new(contract),
+        config,
+        shutdown_signal(),
+    ))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
+}
+
+/// The routes a server answers, one line per endpoint.
+fn endpoint_table(contract: &Contract) -> String {
+    let endpoints = contract.endpoints();
+    let mw = endpoints
+        .iter()
+        .map(|e| e.method.as_str().len())
+        .max()
+        .unwrap_or(0);
+    let tw = endpoints
+        .iter()
+        .map(|e| e.template.len())
+        .max()
+        .unwrap_or(0);
+    let mut out = format!(
+        "apib-mock: {} transactions on {} routes from {}\n",
+        contract.transactions().len(),
+        endpoints.len(),
+        contract
+            .files()
+            .iter()
+            .map(|f| &**f)
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    for e in endpoints {
+        let n = e.transactions.len();
+        out.push_str(&format!(
+            "  {:<mw$}  {:<tw$}  {} example{}  {}\n",
+            e.method.as_str(),
+            e.template,
+            n,
+            if n == 1 { "" } else { "s" },
+            e.label
+        ));
+    }
+    out
 }
 
 #[derive(Serialize)]

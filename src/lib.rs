@@ -21,9 +21,12 @@
 
 pub mod blueprint;
 pub mod cli;
+pub mod contract;
 pub mod diag;
 pub mod load;
+pub mod matching;
 pub mod routes;
+pub mod server;
 
 pub use blueprint::{Blueprint, Transaction};
 pub use diag::{Diagnostic, Severity};

@@ -23,5 +23,6 @@ pub use model::{
 };
 pub use parser::is_json_media_type;
 pub use parser::parse;
+pub(crate) use signature::edit_distance;
 pub use transaction::Transaction;
 pub use uri_template::UriTemplate;

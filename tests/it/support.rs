@@ -61,3 +61,50 @@ pub fn shared() -> Option<PathBuf> {
         None
     }
 }
+
+/// A mock server started in-process on `127.0.0.1:0`; stops when dropped.
+pub struct TestServer {
+    server: apib_mock::server::RunningServer,
+}
+
+impl TestServer {
+    /// Serves `spec` (relative to the project root) with default settings.
+    pub fn start(spec: &str) -> Self {
+        Self::with_config(spec, apib_mock::server::ServeConfig::default())
+    }
+
+    /// Serves `spec` with `config`.
+    pub fn with_config(spec: &str, config: apib_mock::server::ServeConfig) -> Self {
+        let path = root().join(spec).display().to_string();
+        let loaded = apib_mock::load::load(&[path]).expect("spec loads");
+        assert!(!loaded.has_errors(), "{:?}", loaded.diagnostics);
+        let (contract, _) = apib_mock::contract::Contract::compile(&loaded.documents);
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let server = apib_mock::server::RunningServer::start(
+            listener,
+            std::sync::Arc::new(contract),
+            config,
+        )
+        .expect("server starts");
+        Self { server }
+    }
+
+    /// `http://127.0.0.1:PORT` + `path`.
+    pub fn url(&self, path: &str) -> String {
+        self.server.url(path)
+    }
+
+    /// The bound address.
+    pub fn addr(&self) -> std::net::SocketAddr {
+        self.server.addr()
+    }
+}
+
+/// The response's `Apib-Mock-Transaction` header.
+pub fn transaction(res: &reqwest::Response) -> String {
+    res.headers()
+        .get("apib-mock-transaction")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("<none>")
+        .to_string()
+}

@@ -1,0 +1,17 @@
+//! The compiled contract: what the server answers from.
+//!
+//! `Contract::compile` turns parsed documents into everything a request
+//! needs, once, at load time: the route index (`route_index`, built from
+//! `path_pattern`), each transaction's expected request (query, path values,
+//! headers, parsed JSON body) and its ready-to-send response (status, header
+//! values, body bytes). Nothing is parsed or allocated per request that
+//! could have been prepared here.
+
+mod compile;
+pub(crate) mod path_pattern;
+mod route_index;
+mod types;
+
+pub use types::{
+    CompiledTransaction, Contract, DocumentedResponse, Endpoint, ExpectedBody, ExpectedRequest,
+};

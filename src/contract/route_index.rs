@@ -1,0 +1,174 @@
+//! The route index: a trie over path segments, so a lookup costs the
+//! request's depth, not the number of routes.
+//!
+//! At each segment a literal child is tried first, then mixed patterns,
+//! then a variable, then a catch-all: a literal segment beats a variable
+//! one. Every segment of a template must be consumed, so a longer template
+//! is never swallowed by a shorter one. The walk backtracks, so
+//! `/notes/latest` (literal, GET only) does not hide `/notes/{id}` from a
+//! DELETE.
+
+use std::collections::HashMap;
+
+use regex::Regex;
+
+use super::path_pattern::SegmentPattern;
+
+/// Endpoint ids (indexes into the contract's endpoints) by path.
+#[derive(Debug, Default)]
+pub(crate) struct RouteIndex {
+    root: Node,
+}
+
+#[derive(Debug, Default)]
+struct Node {
+    literal: HashMap<String, Node>,
+    mixed: Vec<(Regex, Node)>,
+    var: Option<Box<Node>>,
+    catch_all: Option<Box<Node>>,
+    /// Endpoints whose template ends here, in document order.
+    endpoints: Vec<usize>,
+}
+
+impl RouteIndex {
+    /// Adds endpoint `id` under `segments`.
+    pub(crate) fn insert(&mut self, segments: &[SegmentPattern], id: usize) {
+        let mut node = &mut self.root;
+        for segment in segments {
+            node = match segment {
+                SegmentPattern::Literal(text) => node.literal.entry(text.clone()).or_default(),
+                SegmentPattern::Var => node.var.get_or_insert_with(Box::default),
+                SegmentPattern::CatchAll => node.catch_all.get_or_insert_with(Box::default),
+                SegmentPattern::Mixed(re) => {
+                    let at = match node
+                        .mixed
+                        .iter()
+                        .position(|(r, _)| r.as_str() == re.as_str())
+                    {
+                        Some(at) => at,
+                        None => {
+                            node.mixed.push((re.clone(), Node::default()));
+                            node.mixed.len() - 1
+                        }
+                    };
+                    &mut node.mixed[at].1
+                }
+            };
+        }
+        node.endpoints.push(id);
+    }
+
+    /// Visits the endpoint lists of every node matching `path`, most
+    /// specific first, until `visit` returns true. Returns whether it did.
+    pub(crate) fn find<S: AsRef<str>>(
+        &self,
+        path: &[S],
+        visit: &mut impl FnMut(&[usize]) -> bool,
+    ) -> bool {
+        walk(&self.root, path, visit)
+    }
+}
+
+fn walk<S: AsRef<str>>(node: &Node, path: &[S], visit: &mut impl FnMut(&[usize]) -> bool) -> bool {
+    let Some((first, rest)) = path.split_first() else {
+        if !node.endpoints.is_empty() && visit(&node.endpoints) {
+            return true;
+        }
+        // A catch-all also matches nothing.
+        return node
+            .catch_all
+            .as_ref()
+            .is_some_and(|c| walk(c, path, visit));
+    };
+    let segment = first.as_ref();
+    if let Some(child) = node.literal.get(segment)
+        && walk(child, rest, visit)
+    {
+        return true;
+    }
+    for (re, child) in &node.mixed {
+        if re.is_match(segment) && walk(child, rest, visit) {
+            return true;
+        }
+    }
+    if let Some(child) = &node.var
+        && walk(child, rest, visit)
+    {
+        return true;
+    }
+    if let Some(child) = &node.catch_all {
+        // Consume as many segments as possible first (the longest match).
+        for skip in (1..=path.len()).rev() {
+            if walk(child, &path[skip..], visit) {
+                return true;
+            }
+        }
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::blueprint::UriTemplate;
+    use crate::contract::path_pattern::{segments, split_path};
+
+    fn index(templates: &[&str]) -> RouteIndex {
+        let mut idx = RouteIndex::default();
+        for (i, t) in templates.iter().enumerate() {
+            idx.insert(&segments(&UriTemplate::parse(t).unwrap()), i);
+        }
+        idx
+    }
+
+    fn first(idx: &RouteIndex, path: &str) -> Option<usize> {
+        let mut found = None;
+        idx.find(&split_path(path), &mut |ids| {
+            found = ids.first().copied();
+            true
+        });
+        found
+    }
+
+    #[test]
+    fn literal_beats_variable_whatever_the_order() {
+        let idx = index(&["/notes/{id}", "/notes/latest"]);
+        assert_eq!(first(&idx, "/notes/latest"), Some(1));
+        assert_eq!(first(&idx, "/notes/7"), Some(0));
+    }
+
+    #[test]
+    fn a_longer_template_is_not_swallowed_by_a_shorter_one() {
+        let idx = index(&["/notes/{id}", "/notes/{id}/star"]);
+        assert_eq!(first(&idx, "/notes/1/star"), Some(1));
+        assert_eq!(first(&idx, "/notes/1"), Some(0));
+        assert_eq!(first(&idx, "/notes/1/star/x"), None);
+    }
+
+    #[test]
+    fn query_expressions_and_trailing_slashes_do_not_block() {
+        let idx = index(&["/notes{?page,limit}", "/"]);
+        assert_eq!(first(&idx, "/notes/"), Some(0));
+        assert_eq!(first(&idx, "/"), Some(1));
+    }
+
+    #[test]
+    fn catch_all_and_mixed_segments_match() {
+        let idx = index(&["/files/{+path}", "/n/{id}.json"]);
+        assert_eq!(first(&idx, "/files/a/b/c.txt"), Some(0));
+        assert_eq!(first(&idx, "/files"), Some(0));
+        assert_eq!(first(&idx, "/n/4.json"), Some(1));
+        assert_eq!(first(&idx, "/n/4.xml"), None);
+    }
+
+    #[test]
+    fn the_walk_backtracks_to_less_specific_nodes() {
+        let idx = index(&["/notes/latest", "/notes/{id}"]);
+        let mut seen = Vec::new();
+        idx.find(&split_path("/notes/latest"), &mut |ids| {
+            seen.extend_from_slice(ids);
+            false
+        });
+        assert_eq!(seen, [0, 1]);
+    }
+}

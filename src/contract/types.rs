@@ -1,0 +1,129 @@
+//! The contract's types: endpoints, transactions, and the lookups the
+//! server uses.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use hyper::header::{HeaderName, HeaderValue};
+use hyper::{Method, StatusCode};
+use serde_json::Value;
+
+use super::route_index::RouteIndex;
+
+/// Every servable transaction of a set of documents, indexed by route.
+#[derive(Debug, Default)]
+pub struct Contract {
+    pub(crate) endpoints: Vec<Endpoint>,
+    pub(crate) transactions: Vec<CompiledTransaction>,
+    pub(crate) index: RouteIndex,
+    pub(crate) files: Vec<Arc<str>>,
+}
+
+/// One action: a method on a URI template, and its transactions.
+#[derive(Debug)]
+pub struct Endpoint {
+    /// The documented method.
+    pub method: Method,
+    /// The URI template as written.
+    pub template: String,
+    /// `Group > Resource > Action`.
+    pub label: String,
+    /// Transaction ids in document order.
+    pub transactions: Vec<usize>,
+    /// An example URI to show in suggestions.
+    pub example_uri: Option<String>,
+}
+
+/// One documented request/response pair, ready to match and to answer.
+#[derive(Debug)]
+pub struct CompiledTransaction {
+    /// `Group > Resource > Action > #N` (N counts within the action, from 1).
+    pub label: String,
+    /// The label as a header value, built once.
+    pub label_header: HeaderValue,
+    /// The documented request's name.
+    pub request_name: Option<String>,
+    /// What the request is expected to look like.
+    pub request: ExpectedRequest,
+    /// What is sent back.
+    pub response: DocumentedResponse,
+    /// Where it is written: file and line.
+    pub source: (Arc<str>, usize),
+}
+
+/// The documented request, in the shapes the scorer compares.
+#[derive(Debug, Default)]
+pub struct ExpectedRequest {
+    /// Query pairs of the example URI (and of a literal query in the
+    /// template).
+    pub query: Vec<(String, String)>,
+    /// Decoded path segments of the example URI.
+    pub path: Vec<String>,
+    /// The documented `Content-Type`, lower-cased essence
+    /// (`application/json`).
+    pub content_type: Option<String>,
+    /// Other documented headers (name, value), for the weakest signal.
+    pub headers: Vec<(HeaderName, String)>,
+    /// The documented body.
+    pub body: ExpectedBody,
+}
+
+/// A documented request body.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub enum ExpectedBody {
+    /// No body documented.
+    #[default]
+    None,
+    /// A JSON body, parsed.
+    Json(Value),
+    /// Any other body, as text.
+    Text(String),
+}
+
+/// The documented response, precomputed.
+#[derive(Debug, Clone)]
+pub struct DocumentedResponse {
+    /// Status code.
+    pub status: StatusCode,
+    /// Headers as documented (values verbatim).
+    pub headers: Vec<(HeaderName, HeaderValue)>,
+    /// The body bytes.
+    pub body: Bytes,
+    /// Lower-cased media type essence of `Content-Type`, for `Accept`.
+    pub media_type: Option<String>,
+    /// The documented header names, comma-separated, for CORS
+    /// `Access-Control-Expose-Headers`.
+    pub expose_headers: Option<HeaderValue>,
+}
+
+impl Contract {
+    /// The transaction with id `id`.
+    pub fn transaction(&self, id: usize) -> &CompiledTransaction {
+        &self.transactions[id]
+    }
+
+    /// All transactions, in document order.
+    pub fn transactions(&self) -> &[CompiledTransaction] {
+        &self.transactions
+    }
+
+    /// All endpoints, in document order.
+    pub fn endpoints(&self) -> &[Endpoint] {
+        &self.endpoints
+    }
+
+    /// The files the contract was compiled from.
+    pub fn files(&self) -> &[Arc<str>] {
+        &self.files
+    }
+
+    /// Visits the endpoint ids of every route matching the decoded
+    /// `segments`, most specific first, until `visit` returns true.
+    pub fn find_routes<S: AsRef<str>>(
+        &self,
+        segments: &[S],
+        visit: &mut impl FnMut(&[usize]) -> bool,
+    ) -> bool {
+        self.index.find(segments, visit)
+    }
+}

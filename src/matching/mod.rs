@@ -1,0 +1,15 @@
+//! Request × contract → the transaction that answers it.
+//!
+//! `request` reads a request into a [`RecordedRequest`] (decoded path and
+//! query, parsed JSON body); `select` finds the candidates through the
+//! route index and scores them, using `negotiate` (`Accept`, `Prefer`)
+//! and `json_shape` (body comparison). Nothing here knows about sockets.
+
+mod json_shape;
+mod negotiate;
+mod request;
+mod select;
+
+pub use negotiate::Preference;
+pub use request::{RecordedRequest, RequestError};
+pub use select::{MatchOutcome, allowed_methods, select};

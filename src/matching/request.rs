@@ -1,0 +1,169 @@
+//! The incoming request, read once into our own type so every check is
+//! synchronous and hyper-free.
+
+use bytes::Bytes;
+use hyper::header::HeaderMap;
+use hyper::{Method, header};
+use serde_json::Value;
+
+use crate::contract::path_pattern::{split_path, valid_percent_encoding};
+
+/// An HTTP request as the matcher sees it.
+#[derive(Debug)]
+pub struct RecordedRequest {
+    /// The method.
+    pub method: Method,
+    /// The raw path, as sent.
+    pub path: String,
+    /// Decoded, non-empty path segments.
+    pub segments: Vec<String>,
+    /// Decoded query pairs, in order.
+    pub query: Vec<(String, String)>,
+    /// All headers.
+    pub headers: HeaderMap,
+    /// The whole body.
+    pub body: Bytes,
+    /// The body parsed as JSON, when it is JSON.
+    pub json: Option<Value>,
+}
+
+/// Why a request cannot even be matched.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RequestError {
+    /// `%` not followed by two hex digits, in the path or query.
+    BadPercentEncoding,
+    /// A body declared as JSON that does not parse.
+    InvalidJson {
+        /// serde_json's message, with line and column.
+        message: String,
+    },
+}
+
+impl RecordedRequest {
+    /// Reads the parts of a request. The body is parsed as JSON when its
+    /// `Content-Type` says JSON, or when it has none and looks like JSON.
+    pub fn new(
+        method: Method,
+        path: &str,
+        query: Option<&str>,
+        headers: HeaderMap,
+        body: Bytes,
+    ) -> Result<Self, RequestError> {
+        if !valid_percent_encoding(path) || !query.is_none_or(valid_percent_encoding) {
+            return Err(RequestError::BadPercentEncoding);
+        }
+        let query = query
+            .map(|q| {
+                form_urlencoded::parse(q.as_bytes())
+                    .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let content_type = headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_ascii_lowercase);
+        let declared_json = content_type
+            .as_deref()
+            .is_some_and(crate::blueprint::is_json_media_type);
+        let json = if body.is_empty() {
+            None
+        } else if declared_json {
+            match serde_json::from_slice(&body) {
+                Ok(v) => Some(v),
+                Err(e) => {
+                    return Err(RequestError::InvalidJson {
+                        message: e.to_string(),
+                    });
+                }
+            }
+        } else if content_type.is_none() {
+            serde_json::from_slice(&body).ok()
+        } else {
+            None
+        };
+        Ok(Self {
+            method,
+            segments: split_path(path),
+            path: path.to_string(),
+            query,
+            headers,
+            body,
+            json,
+        })
+    }
+
+    /// The first value of header `name`, if it is text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The body as text (lossy).
+    pub fn body_text(&self) -> std::borrow::Cow<'_, str> {
+        String::from_utf8_lossy(&self.body)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn req(
+        path: &str,
+        query: Option<&str>,
+        ct: Option<&str>,
+        body: &str,
+    ) -> Result<RecordedRequest, RequestError> {
+        let mut headers = HeaderMap::new();
+        if let Some(ct) = ct {
+            headers.insert(header::CONTENT_TYPE, ct.parse().unwrap());
+        }
+        RecordedRequest::new(
+            Method::POST,
+            path,
+            query,
+            headers,
+            Bytes::from(body.to_string()),
+        )
+    }
+
+    #[test]
+    fn query_and_path_are_decoded() {
+        let r = req("/a%20b/c", Some("x=1+2&y=%C3%A9"), None, "").unwrap();
+        assert_eq!(r.segments, ["a b", "c"]);
+        assert_eq!(
+            r.query,
+            [("x".into(), "1 2".into()), ("y".into(), "é".into())]
+        );
+    }
+
+    #[test]
+    fn invalid_percent_encoding_is_refused() {
+        assert_eq!(
+            req("/a%zz", None, None, "").unwrap_err(),
+            RequestError::BadPercentEncoding
+        );
+        assert_eq!(
+            req("/a", Some("q=%"), None, "").unwrap_err(),
+            RequestError::BadPercentEncoding
+        );
+    }
+
+    #[test]
+    fn declared_json_must_parse_and_undeclared_json_is_sniffed() {
+        assert!(matches!(
+            req("/", None, Some("application/json"), "{").unwrap_err(),
+            RequestError::InvalidJson { .. }
+        ));
+        assert_eq!(
+            req("/", None, None, "{\"a\":1}").unwrap().json,
+            Some(serde_json::json!({"a": 1}))
+        );
+        assert_eq!(
+            req("/", None, Some("text/plain"), "{\"a\":1}")
+                .unwrap()
+                .json,
+            None
+        );
+    }
+}

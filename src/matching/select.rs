@@ -1,0 +1,221 @@
+//! Choosing the documented transaction that answers a request.
+//!
+//! The route index gives the candidate endpoints (same method, matching
+//! template); every transaction of those is scored against the request and
+//! the best one answers. The score compares signals strongest first
+//! (lexicographically), and document order breaks ties, so the same request
+//! always gets the same answer whatever else happened before.
+
+use hyper::{Method, header};
+
+use super::json_shape::{same_structure, similarity};
+use super::negotiate::{Preference, accept_score};
+use super::request::RecordedRequest;
+use crate::contract::{CompiledTransaction, Contract, ExpectedBody};
+
+/// The result of matching one request.
+#[derive(Debug)]
+pub enum MatchOutcome {
+    /// Answer with transaction `transaction`.
+    Matched {
+        /// Transaction id.
+        transaction: usize,
+        /// `Preference-Applied` value when `Prefer` chose it.
+        preference_applied: Option<String>,
+    },
+    /// No documented path matches.
+    NoRoute,
+    /// The path is documented, but not for this method.
+    MethodNotAllowed {
+        /// Documented methods on the path.
+        allow: Vec<Method>,
+    },
+    /// `Prefer` asked for something the action does not document.
+    PreferenceUnsatisfied {
+        /// What was asked.
+        preference: Preference,
+        /// What the action offers: (number within action, name, status).
+        available: Vec<(usize, Option<String>, u16)>,
+    },
+}
+
+/// Signals, strongest first; the derived order compares them in field
+/// order.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Score {
+    accept: u32,
+    content_type: bool,
+    query_names: u32,
+    query_values: u32,
+    path_values: u32,
+    body_exact: bool,
+    body_structure: bool,
+    body_similarity: i64,
+    headers_present: u32,
+    headers_equal: u32,
+}
+
+/// Matches `req` against `contract`.
+pub fn select(contract: &Contract, req: &RecordedRequest) -> MatchOutcome {
+    let (candidates, allow) = candidates(contract, req);
+    if candidates.is_empty() {
+        return if allow.is_empty() {
+            MatchOutcome::NoRoute
+        } else {
+            MatchOutcome::MethodNotAllowed { allow }
+        };
+    }
+    let preference = req.header("prefer").and_then(Preference::parse);
+    let mut best: Option<(Score, usize)> = None;
+    let mut available = Vec::new();
+    for &endpoint in &candidates {
+        for (i, &id) in contract.endpoints()[endpoint]
+            .transactions
+            .iter()
+            .enumerate()
+        {
+            let tx = contract.transaction(id);
+            if let Some(p) = &preference {
+                let status = tx.response.status.as_u16();
+                if !p.accepts(i + 1, tx.request_name.as_deref(), status) {
+                    available.push((i + 1, tx.request_name.clone(), status));
+                    continue;
+                }
+            }
+            // One candidate and nothing to choose by: skip the scoring.
+            let score = if preference.is_none()
+                && candidates.len() == 1
+                && contract.endpoints()[endpoint].transactions.len() == 1
+            {
+                Score::default()
+            } else {
+                score(tx, req)
+            };
+            if best.is_none_or(|(b, _)| score > b) {
+                best = Some((score, id));
+            }
+        }
+    }
+    match (best, preference) {
+        (Some((_, transaction)), preference) => MatchOutcome::Matched {
+            transaction,
+            preference_applied: preference.map(|p| p.applied()),
+        },
+        (None, Some(preference)) => MatchOutcome::PreferenceUnsatisfied {
+            preference,
+            available,
+        },
+        (None, None) => MatchOutcome::NoRoute,
+    }
+}
+
+/// Endpoint ids of the most specific route documenting the request's
+/// method (GET standing in for HEAD), and every method documented on
+/// routes matching the path (for `Allow`).
+fn candidates(contract: &Contract, req: &RecordedRequest) -> (Vec<usize>, Vec<Method>) {
+    let endpoints = contract.endpoints();
+    let wanted = |m: &Method| *m == req.method || (req.method == Method::HEAD && *m == Method::GET);
+    let mut found: Vec<usize> = Vec::new();
+    let mut allow: Vec<Method> = Vec::new();
+    contract.find_routes(&req.segments, &mut |ids| {
+        // A HEAD documented as such beats GET standing in for it.
+        let exact: Vec<usize> = ids
+            .iter()
+            .copied()
+            .filter(|&e| endpoints[e].method == req.method)
+            .collect();
+        let matching: Vec<usize> = if exact.is_empty() {
+            ids.iter()
+                .copied()
+                .filter(|&e| wanted(&endpoints[e].method))
+                .collect()
+        } else {
+            exact
+        };
+        for &e in ids {
+            if !allow.contains(&endpoints[e].method) {
+                allow.push(endpoints[e].method.clone());
+            }
+        }
+        if matching.is_empty() {
+            return false;
+        }
+        found = matching;
+        true
+    });
+    (found, allow)
+}
+
+/// Every method documented on the routes matching `segments`, in document
+/// order (for CORS preflight and `Allow`).
+pub fn allowed_methods<S: AsRef<str>>(contract: &Contract, segments: &[S]) -> Vec<Method> {
+    let mut allow: Vec<Method> = Vec::new();
+    contract.find_routes(segments, &mut |ids| {
+        for &e in ids {
+            let m = &contract.endpoints()[e].method;
+            if !allow.contains(m) {
+                allow.push(m.clone());
+            }
+        }
+        false
+    });
+    allow
+}
+
+fn score(tx: &CompiledTransaction, req: &RecordedRequest) -> Score {
+    let expected = &tx.request;
+    let mut s = Score::default();
+    if let (Some(accept), Some(media)) = (req.header("accept"), &tx.response.media_type) {
+        s.accept = accept_score(accept, media);
+    }
+    if let (Some(ct), Some(documented)) = (req.header("content-type"), &expected.content_type) {
+        let essence = ct.split(';').next().unwrap_or("").trim();
+        s.content_type = essence.eq_ignore_ascii_case(documented);
+    }
+    for (name, value) in &expected.query {
+        let mut present = false;
+        for (n, v) in &req.query {
+            if n == name {
+                present = true;
+                if v == value {
+                    s.query_values += 1;
+                    break;
+                }
+            }
+        }
+        s.query_names += u32::from(present);
+    }
+    s.path_values = expected
+        .path
+        .iter()
+        .zip(&req.segments)
+        .filter(|(a, b)| a == b)
+        .count() as u32;
+    match (&expected.body, &req.json) {
+        (ExpectedBody::Json(doc), Some(got)) => {
+            s.body_exact = doc == got;
+            s.body_structure = s.body_exact || same_structure(doc, got);
+            s.body_similarity = similarity(doc, got);
+        }
+        (ExpectedBody::Text(doc), _) if !req.body.is_empty() => {
+            s.body_exact = doc.trim_end() == req.body_text().trim_end();
+            s.body_structure = s.body_exact;
+        }
+        (ExpectedBody::None, _) if req.body.is_empty() => {
+            s.body_exact = true;
+            s.body_structure = true;
+        }
+        _ => s.body_similarity = -1,
+    }
+    for (name, value) in &expected.headers {
+        if let Some(got) = req.headers.get(name) {
+            s.headers_present += 1;
+            s.headers_equal += u32::from(got.as_bytes() == value.as_bytes());
+        }
+    }
+    // Content negotiation only counts when the request says something.
+    if req.headers.get(header::ACCEPT).is_none() {
+        s.accept = 0;
+    }
+    s
+}

@@ -1,0 +1,17 @@
+//! The HTTP side: hyper lives here and nowhere else.
+//!
+//! `listener` accepts connections and runs hyper; `service` turns each
+//! request into a `RecordedRequest`, asks `matching`, and builds the
+//! documented response, or a `problem` response for a miss; `cors` adds
+//! the browser headers; `log` writes one line per request off the request
+//! path.
+
+mod cors;
+mod listener;
+mod log;
+mod problem;
+mod service;
+
+pub use listener::{RunningServer, serve};
+pub use log::LogFormat;
+pub use service::ServeConfig;

@@ -1,0 +1,90 @@
+//! RFC 9457 problem responses for everything that is not a documented
+//! answer. Each carries `Apib-Mock-Match: none` so a client (or a person
+//! reading a trace) can never take a mock miss for a documented 404.
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::header::{self, HeaderValue};
+use hyper::{Response, StatusCode};
+use serde_json::{Value, json};
+
+/// Header that marks a response as not coming from the contract.
+pub(crate) const MATCH_HEADER: &str = "apib-mock-match";
+
+/// Which rule failed; the `type` URI ends with it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Problem {
+    /// No template matches the path.
+    NoRoute,
+    /// The path is documented, the method is not.
+    MethodNotAllowed,
+    /// `Prefer` selects nothing documented.
+    PreferenceUnsatisfied,
+    /// Malformed percent-encoding.
+    BadPercentEncoding,
+    /// A body declared JSON that does not parse.
+    InvalidJson,
+    /// The body is over `--max-body`.
+    BodyTooLarge,
+}
+
+impl Problem {
+    pub(crate) fn status(self) -> StatusCode {
+        match self {
+            Problem::NoRoute => StatusCode::NOT_FOUND,
+            Problem::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Problem::PreferenceUnsatisfied => StatusCode::UNPROCESSABLE_ENTITY,
+            Problem::BadPercentEncoding | Problem::InvalidJson => StatusCode::BAD_REQUEST,
+            Problem::BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        }
+    }
+
+    /// The short name used in the `type` URI and in the request log.
+    pub(crate) fn slug(self) -> &'static str {
+        match self {
+            Problem::NoRoute => "no-route",
+            Problem::MethodNotAllowed => "method-not-allowed",
+            Problem::PreferenceUnsatisfied => "preference-unsatisfied",
+            Problem::BadPercentEncoding => "bad-percent-encoding",
+            Problem::InvalidJson => "invalid-json",
+            Problem::BodyTooLarge => "body-too-large",
+        }
+    }
+
+    fn title(self) -> &'static str {
+        match self {
+            Problem::NoRoute => "No documented route matches this path",
+            Problem::MethodNotAllowed => "The path is documented, but not for this method",
+            Problem::PreferenceUnsatisfied => {
+                "The Prefer header asks for a response the action does not document"
+            }
+            Problem::BadPercentEncoding => "The URI has invalid percent-encoding",
+            Problem::InvalidJson => "The request body is declared as JSON but does not parse",
+            Problem::BodyTooLarge => "The request body is larger than the server accepts",
+        }
+    }
+
+    /// The response: `application/problem+json` with `type`, `title`,
+    /// `status`, `detail`, plus `extra` members.
+    pub(crate) fn response(self, detail: String, extra: Value) -> Response<Full<Bytes>> {
+        let mut body = json!({
+            "type": format!("urn:apib-mock:problem:{}", self.slug()),
+            "title": self.title(),
+            "status": self.status().as_u16(),
+            "detail": detail,
+        });
+        if let (Some(body), Value::Object(extra)) = (body.as_object_mut(), extra) {
+            body.extend(extra);
+        }
+        let bytes = serde_json::to_vec_pretty(&body).unwrap_or_default();
+        let mut res = Response::new(Full::new(Bytes::from(bytes)));
+        *res.status_mut() = self.status();
+        let h = res.headers_mut();
+        h.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
+        h.insert(MATCH_HEADER, HeaderValue::from_static("none"));
+        res
+    }
+}

@@ -1,0 +1,307 @@
+//! The request handler: hyper request → `RecordedRequest` → matching →
+//! documented response (or a problem). Callable without a socket.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Body;
+use hyper::header::{self, HeaderName, HeaderValue};
+use hyper::{Method, Request, Response};
+use serde_json::json;
+
+use super::cors;
+use super::log::{RequestLine, RequestLog};
+use super::problem::Problem;
+use crate::blueprint::edit_distance;
+use crate::contract::{Contract, Endpoint};
+use crate::matching::{MatchOutcome, RecordedRequest, RequestError, allowed_methods, select};
+
+/// Names the transaction that answered.
+pub(crate) const TRANSACTION_HEADER: HeaderName = HeaderName::from_static("apib-mock-transaction");
+const PREFERENCE_APPLIED: HeaderName = HeaderName::from_static("preference-applied");
+
+/// Server settings that affect answers.
+#[derive(Debug, Clone)]
+pub struct ServeConfig {
+    /// Add CORS headers and answer preflights (default on).
+    pub cors: bool,
+    /// Largest request body accepted, in bytes (413 above).
+    pub max_body: usize,
+    /// How long a client may take to send its request headers.
+    pub header_read_timeout: std::time::Duration,
+    /// Request log format.
+    pub log: super::log::LogFormat,
+}
+
+impl Default for ServeConfig {
+    fn default() -> Self {
+        Self {
+            cors: true,
+            max_body: 10 * 1024 * 1024,
+            header_read_timeout: std::time::Duration::from_secs(10),
+            log: super::log::LogFormat::Off,
+        }
+    }
+}
+
+/// What every request needs: the contract and the settings.
+#[derive(Debug)]
+pub(crate) struct State {
+    pub contract: Arc<Contract>,
+    pub config: ServeConfig,
+    pub log: RequestLog,
+}
+
+/// Handles one request. Never fails: every problem becomes a response.
+pub(crate) async fn handle<B>(state: Arc<State>, req: Request<B>) -> Response<Full<Bytes>>
+where
+    B: Body<Data = Bytes>,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let started = Instant::now();
+    let (parts, body) = req.into_parts();
+    let origin = parts
+        .headers
+        .get(header::ORIGIN)
+        .cloned()
+        .filter(|_| state.config.cors);
+    let path = parts.uri.path().to_string();
+    let method = parts.method.clone();
+    let mut label = String::new();
+    let mut res = answer(&state, parts, body, &mut label).await;
+    if let Some(origin) = &origin
+        && !res
+            .headers()
+            .contains_key(header::ACCESS_CONTROL_ALLOW_ORIGIN)
+    {
+        let expose = res.extensions().get::<Expose>().map(|e| e.0.clone());
+        cors::decorate(res.headers_mut(), origin, expose.as_ref());
+    }
+    state.log.write(&RequestLine {
+        method: method.as_str(),
+        path: &path,
+        status: res.status().as_u16(),
+        transaction: &label,
+        micros: started.elapsed().as_micros(),
+    });
+    res
+}
+
+/// The documented headers a CORS response should expose.
+#[derive(Clone)]
+struct Expose(HeaderValue);
+
+async fn answer<B>(
+    state: &State,
+    parts: hyper::http::request::Parts,
+    body: B,
+    label: &mut String,
+) -> Response<Full<Bytes>>
+where
+    B: Body<Data = Bytes>,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let contract = &*state.contract;
+    let uri = parts.uri.clone();
+    let path = uri.path();
+
+    // Refuse an oversized body before reading it.
+    let declared = parts
+        .headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > state.config.max_body as u64) {
+        return too_large(state, label);
+    }
+    let bytes = match Limited::new(body, state.config.max_body).collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(_) => return too_large(state, label),
+    };
+
+    // CORS preflight for a documented path, unless the spec documents
+    // OPTIONS there itself.
+    if state.config.cors
+        && parts.method == Method::OPTIONS
+        && parts
+            .headers
+            .contains_key(header::ACCESS_CONTROL_REQUEST_METHOD)
+    {
+        let segments = crate::contract::path_pattern::split_path(path);
+        let methods = allowed_methods(contract, &segments);
+        if !methods.is_empty() && !methods.contains(&Method::OPTIONS) {
+            "cors-preflight".clone_into(label);
+            return cors::preflight(
+                parts.headers.get(header::ORIGIN),
+                &methods,
+                parts.headers.get(header::ACCESS_CONTROL_REQUEST_HEADERS),
+            );
+        }
+    }
+
+    let head = parts.method == Method::HEAD;
+    let request = match RecordedRequest::new(parts.method, path, uri.query(), parts.headers, bytes)
+    {
+        Ok(r) => r,
+        Err(RequestError::BadPercentEncoding) => {
+            return miss(
+                label,
+                Problem::BadPercentEncoding,
+                format!("`{uri}` has a `%` that is not followed by two hex digits"),
+                json!({}),
+            );
+        }
+        Err(RequestError::InvalidJson { message }) => {
+            return miss(
+                label,
+                Problem::InvalidJson,
+                format!("the body is not valid JSON: {message}"),
+                json!({}),
+            );
+        }
+    };
+
+    match select(contract, &request) {
+        MatchOutcome::Matched {
+            transaction,
+            preference_applied,
+        } => {
+            let tx = contract.transaction(transaction);
+            label.push_str(&tx.label);
+            let documented = &tx.response;
+            let body = if head {
+                Bytes::new()
+            } else {
+                documented.body.clone()
+            };
+            let mut res = Response::new(Full::new(body));
+            *res.status_mut() = documented.status;
+            let h = res.headers_mut();
+            for (name, value) in &documented.headers {
+                h.append(name.clone(), value.clone());
+            }
+            if head && !documented.body.is_empty() {
+                h.insert(
+                    header::CONTENT_LENGTH,
+                    HeaderValue::from(documented.body.len()),
+                );
+            }
+            h.insert(TRANSACTION_HEADER, tx.label_header.clone());
+            if let Some(applied) = preference_applied.and_then(|p| HeaderValue::from_str(&p).ok()) {
+                h.insert(PREFERENCE_APPLIED, applied);
+            }
+            if let Some(expose) = &documented.expose_headers {
+                res.extensions_mut().insert(Expose(expose.clone()));
+            }
+            res
+        }
+        MatchOutcome::NoRoute => {
+            let closest: Vec<_> = closest_routes(contract, &request.path)
+                .into_iter()
+                .map(|e| json!({"method": e.method.as_str(), "uri_template": e.template, "example_uri": e.example_uri, "name": e.label}))
+                .collect();
+            miss(
+                label,
+                Problem::NoRoute,
+                format!(
+                    "{} {} matches no URI template of the contract",
+                    request.method, request.path
+                ),
+                json!({ "closest": closest }),
+            )
+        }
+        MatchOutcome::MethodNotAllowed { allow } => {
+            let list: Vec<&str> = allow.iter().map(Method::as_str).collect();
+            let mut res = miss(
+                label,
+                Problem::MethodNotAllowed,
+                format!(
+                    "{} is documented for {}, not {}",
+                    request.path,
+                    list.join(", "),
+                    request.method
+                ),
+                json!({ "allow": list }),
+            );
+            if let Ok(v) = HeaderValue::from_str(&list.join(", ")) {
+                res.headers_mut().insert(header::ALLOW, v);
+            }
+            res
+        }
+        MatchOutcome::PreferenceUnsatisfied {
+            preference,
+            available,
+        } => {
+            let offered: Vec<_> = available
+                .iter()
+                .map(|(n, name, status)| json!({"example": format!("#{n}"), "name": name, "status": status}))
+                .collect();
+            miss(
+                label,
+                Problem::PreferenceUnsatisfied,
+                format!(
+                    "Prefer: {} matches none of the documented examples",
+                    preference.applied()
+                ),
+                json!({ "available": offered }),
+            )
+        }
+    }
+}
+
+fn too_large(state: &State, label: &mut String) -> Response<Full<Bytes>> {
+    miss(
+        label,
+        Problem::BodyTooLarge,
+        format!("the limit is {} bytes (--max-body)", state.config.max_body),
+        json!({ "limit": state.config.max_body }),
+    )
+}
+
+fn miss(
+    label: &mut String,
+    problem: Problem,
+    detail: String,
+    extra: serde_json::Value,
+) -> Response<Full<Bytes>> {
+    problem.slug().clone_into(label);
+    problem.response(detail, extra)
+}
+
+/// Up to three documented routes closest to `path`: most leading segments
+/// in common, then the smallest edit distance. Only runs on a miss.
+fn closest_routes<'c>(contract: &'c Contract, path: &str) -> Vec<&'c Endpoint> {
+    let wanted: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    let mut scored: Vec<(usize, usize, usize, &Endpoint)> = contract
+        .endpoints()
+        .iter()
+        .enumerate()
+        .map(|(i, e)| {
+            let shown = e.example_uri.as_deref().unwrap_or(&e.template);
+            let shown = shown.split('?').next().unwrap_or(shown);
+            let theirs: Vec<&str> = shown.split('/').filter(|s| !s.is_empty()).collect();
+            let common = wanted
+                .iter()
+                .zip(&theirs)
+                .take_while(|(a, b)| a == b)
+                .count();
+            (usize::MAX - common, edit_distance(path, shown), i, e)
+        })
+        .collect();
+    scored.sort_by_key(|&(c, d, i, _)| (c, d, i));
+    let mut out: Vec<&Endpoint> = Vec::new();
+    for (_, _, _, e) in scored {
+        if out.len() == 3 {
+            break;
+        }
+        if !out
+            .iter()
+            .any(|o| o.template == e.template && o.method == e.method)
+        {
+            out.push(e);
+        }
+    }
+    out
+}
