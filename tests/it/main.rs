@@ -2,5 +2,8 @@
 
 mod cli;
 mod conformance;
+mod cors;
+mod robustness;
 mod serve;
+mod serve_binary;
 mod support;

@@ -1,0 +1,201 @@
+//! Bad requests never crash or hang the server: invalid JSON, bad
+//! percent-encoding, non-UTF-8, oversized bodies, slow clients.
+
+use std::time::Duration;
+
+use apib_mock::server::ServeConfig;
+use serde_json::Value;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+use crate::support::TestServer;
+
+const NOTIFY: &str = "/retailers/api/v1/whatsapp/send_notification_by_id";
+
+/// Writes `raw` on a fresh connection and reads until the server closes
+/// it (bounded, so a hang fails the test instead of stalling it).
+async fn raw_exchange(server: &TestServer, raw: &[u8]) -> String {
+    let mut stream = TcpStream::connect(server.addr()).await.unwrap();
+    stream.write_all(raw).await.unwrap();
+    let mut out = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut out)).await;
+    assert!(
+        read.is_ok(),
+        "the server neither answered nor closed the connection"
+    );
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[tokio::test]
+async fn invalid_json_gets_a_precise_400_problem() {
+    let server = TestServer::start("specs/retailers.apib");
+    let res = reqwest::Client::new()
+        .post(server.url(NOTIFY))
+        .header("Content-Type", "application/json")
+        .body("{\"phone_number\": ")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400);
+    assert_eq!(res.headers()["apib-mock-match"], "none");
+    let problem: Value = res.json().await.unwrap();
+    assert_eq!(problem["type"], "urn:apib-mock:problem:invalid-json");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains("line 1 column"),
+        "{problem}"
+    );
+}
+
+#[tokio::test]
+async fn bad_percent_encoding_gets_a_400_problem() {
+    let server = TestServer::start("specs/retailers.apib");
+    let res = reqwest::get(server.url("/retailers/api/v1/agents?page=%zz"))
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400);
+    let problem: Value = res.json().await.unwrap();
+    assert_eq!(
+        problem["type"],
+        "urn:apib-mock:problem:bad-percent-encoding"
+    );
+}
+
+#[tokio::test]
+async fn non_utf8_bytes_never_crash_the_server() {
+    let server = TestServer::start("specs/retailers.apib");
+    // Percent-encoded invalid UTF-8 in the query: decoded lossily, served.
+    let res = reqwest::get(server.url("/retailers/api/v1/agents?q=%FF%FE"))
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    // Raw invalid UTF-8 in the request line and in a header value.
+    let answer = raw_exchange(
+        &server,
+        b"GET /retailers/\xff\xfe HTTP/1.1\r\nHost: x\r\nX-Bin: \xff\r\nConnection: close\r\n\r\n",
+    )
+    .await;
+    assert!(answer.starts_with("HTTP/1.1 4"), "{answer}");
+    // A JSON body that is not UTF-8.
+    let res = reqwest::Client::new()
+        .post(server.url(NOTIFY))
+        .header("Content-Type", "application/json")
+        .body(vec![b'{', 0xff, b'}'])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400);
+    // And the server still answers.
+    assert_eq!(
+        reqwest::get(server.url("/retailers/api/v1/agents"))
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+}
+
+#[tokio::test]
+async fn bodies_over_the_limit_get_413_declared_or_chunked() {
+    let config = ServeConfig {
+        max_body: 1024,
+        ..ServeConfig::default()
+    };
+    let server = TestServer::with_config("specs/retailers.apib", config);
+    let res = reqwest::Client::new()
+        .post(server.url(NOTIFY))
+        .header("Content-Type", "application/json")
+        .body(vec![b' '; 4096])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 413);
+    let problem: Value = res.json().await.unwrap();
+    assert_eq!(problem["limit"], 1024);
+    // Chunked, no Content-Length: cut off while reading.
+    let chunk = "a".repeat(800);
+    let raw = format!(
+        "POST {NOTIFY} HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n320\r\n{chunk}\r\n320\r\n{chunk}\r\n0\r\n\r\n"
+    );
+    let answer = raw_exchange(&server, raw.as_bytes()).await;
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+}
+
+#[tokio::test]
+async fn a_slow_client_is_cut_off_while_others_are_served() {
+    let config = ServeConfig {
+        header_read_timeout: Duration::from_millis(500),
+        ..ServeConfig::default()
+    };
+    let server = TestServer::with_config("specs/retailers.apib", config);
+    // Headers trickled and never finished.
+    let mut slow = TcpStream::connect(server.addr()).await.unwrap();
+    slow.write_all(b"GET /retailers/api/v1/agents HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .unwrap();
+    // Another client is served meanwhile.
+    let res = reqwest::get(server.url("/retailers/api/v1/agents"))
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    // The slow one is closed (optionally with a 408) within a bound.
+    let mut out = Vec::new();
+    let closed = tokio::time::timeout(Duration::from_secs(10), slow.read_to_end(&mut out)).await;
+    assert!(closed.is_ok(), "the slow connection was never closed");
+    let text = String::from_utf8_lossy(&out);
+    assert!(
+        text.is_empty() || text.starts_with("HTTP/1.1 408"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn malformed_http_gets_an_error_not_a_crash() {
+    let server = TestServer::start("specs/retailers.apib");
+    let answer = raw_exchange(&server, b"THIS IS NOT HTTP\r\n\r\n").await;
+    assert!(
+        answer.is_empty() || answer.starts_with("HTTP/1.1 400"),
+        "{answer}"
+    );
+    let long_uri = format!(
+        "GET /{} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        "a".repeat(64 * 1024)
+    );
+    let answer = raw_exchange(&server, long_uri.as_bytes()).await;
+    assert!(
+        answer.is_empty() || answer.starts_with("HTTP/1.1 4"),
+        "{}",
+        &answer[..answer.len().min(200)]
+    );
+    assert_eq!(
+        reqwest::get(server.url("/retailers/api/v1/agents"))
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+}
+
+#[tokio::test]
+async fn deeply_nested_json_does_not_crash() {
+    let server = TestServer::start("specs/retailers.apib");
+    let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
+    let res = reqwest::Client::new()
+        .post(server.url(NOTIFY))
+        .header("Content-Type", "application/json")
+        .body(deep)
+        .send()
+        .await
+        .unwrap();
+    // serde_json refuses more than 128 levels: a located 400.
+    assert_eq!(res.status(), 400);
+    assert_eq!(
+        reqwest::get(server.url("/retailers/api/v1/agents"))
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+}

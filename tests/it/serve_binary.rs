@@ -1,0 +1,143 @@
+//! `apib-mock serve` as a process: the printed address, the request log,
+//! load-time collision reports, graceful shutdown on SIGTERM.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+use crate::support::root;
+
+/// A running `apib-mock serve` and the address it printed.
+struct ServeProcess {
+    child: Child,
+    base: String,
+    lines: std::io::Lines<BufReader<std::process::ChildStdout>>,
+}
+
+impl ServeProcess {
+    fn start(args: &[&str], env: &[(&str, &str)]) -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_apib-mock"))
+            .arg("serve")
+            .args(args)
+            .envs(env.iter().copied())
+            .current_dir(root())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("serve starts");
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let first = lines.next().expect("a first line").expect("text");
+        let base = first
+            .strip_prefix("apib-mock: listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line: {first}"))
+            .to_string();
+        Self { child, base, lines }
+    }
+
+    /// Sends SIGTERM and returns the exit status and stderr.
+    fn terminate(mut self) -> (std::process::ExitStatus, String) {
+        let pid = self.child.id().to_string();
+        let killed = Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("kill runs");
+        assert!(killed.success());
+        let status = self.child.wait().expect("exits");
+        let mut err = String::new();
+        if let Some(mut stderr) = self.child.stderr.take() {
+            std::io::Read::read_to_string(&mut stderr, &mut err).ok();
+        }
+        (status, err)
+    }
+}
+
+impl Drop for ServeProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test]
+async fn serve_prints_its_address_routes_and_one_log_line_per_request() {
+    // Arrange: the port comes from the environment.
+    let mut server = ServeProcess::start(&["specs/retailers.apib"], &[("APIB_MOCK_PORT", "0")]);
+    assert!(server.base.starts_with("http://127.0.0.1:"));
+    let mut table = Vec::new();
+    for line in server.lines.by_ref().take(10) {
+        table.push(line.unwrap());
+    }
+    assert!(
+        table[0].contains("20 transactions on 9 routes"),
+        "{table:?}"
+    );
+    // Act
+    let res = reqwest::get(format!("{}/retailers/api/v1/agents", server.base))
+        .await
+        .unwrap();
+    // Assert
+    assert_eq!(res.status(), 200);
+    let log = server.lines.next().unwrap().unwrap();
+    assert!(
+        log.starts_with("GET /retailers/api/v1/agents 200 Agents > Agents > Get agents > #1 "),
+        "{log}"
+    );
+    assert!(log.ends_with("µs"), "{log}");
+    let (status, _) = server.terminate();
+    assert!(status.success(), "graceful exit on SIGTERM: {status:?}");
+}
+
+#[tokio::test]
+async fn json_log_lines_are_machine_readable() {
+    let mut server = ServeProcess::start(
+        &[
+            "specs/retailers.apib",
+            "--port",
+            "0",
+            "--log-format",
+            "json",
+        ],
+        &[],
+    );
+    let lines: Vec<String> = server.lines.by_ref().take(10).map(Result::unwrap).collect();
+    assert_eq!(lines.len(), 10);
+    reqwest::get(format!("{}/nowhere", server.base))
+        .await
+        .unwrap();
+    let log: serde_json::Value =
+        serde_json::from_str(&server.lines.next().unwrap().unwrap()).unwrap();
+    assert_eq!(log["status"], 404);
+    assert_eq!(log["transaction"], "no-route");
+    assert_eq!(log["path"], "/nowhere");
+}
+
+#[tokio::test]
+async fn colliding_routes_in_two_files_are_reported_with_both_locations() {
+    let server = ServeProcess::start(&["fixtures/multi", "--port", "0"], &[]);
+    // One request first: once it is answered, the SIGTERM handler is in place.
+    let res = reqwest::get(format!("{}/things", server.base))
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let (status, stderr) = server.terminate();
+    assert!(status.success());
+    assert!(
+        stderr.contains("fixtures/multi/b.md:5:5: warning: duplicate action GET /things"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("fixtures/multi/a.apib:5:5: note: first defined here"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn serve_refuses_a_spec_with_errors() {
+    let out = Command::new(env!("CARGO_BIN_EXE_apib-mock"))
+        .args(["serve", "fixtures/invalid/broken.apib", "--port", "0"])
+        .current_dir(root())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("broken.apib:5:17: error"), "{stderr}");
+}
