@@ -61,11 +61,8 @@ impl RecordedRequest {
             .unwrap_or_default();
         let content_type = headers
             .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_ascii_lowercase);
-        let declared_json = content_type
-            .as_deref()
-            .is_some_and(crate::blueprint::is_json_media_type);
+            .and_then(|v| v.to_str().ok());
+        let declared_json = content_type.is_some_and(crate::blueprint::is_json_media_type);
         let json = if body.is_empty() {
             None
         } else if declared_json {

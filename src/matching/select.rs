@@ -6,7 +6,8 @@
 //! (lexicographically), and document order breaks ties, so the same request
 //! always gets the same answer whatever else happened before.
 
-use hyper::{Method, header};
+use hyper::Method;
+use hyper::header::{HeaderName, HeaderValue};
 
 use super::json_shape::{same_structure, similarity};
 use super::negotiate::{Preference, accept_score};
@@ -66,6 +67,13 @@ pub fn select(contract: &Contract, req: &RecordedRequest) -> MatchOutcome {
         };
     }
     let preference = req.header("prefer").and_then(Preference::parse);
+    let negotiation = Negotiation {
+        accept: req.header("accept"),
+        content_type: req
+            .header("content-type")
+            .map(|ct| ct.split(';').next().unwrap_or("").trim()),
+        seen: Default::default(),
+    };
     let mut best: Option<(Score, usize)> = None;
     let mut available = Vec::new();
     for &endpoint in &candidates {
@@ -89,7 +97,7 @@ pub fn select(contract: &Contract, req: &RecordedRequest) -> MatchOutcome {
             {
                 Score::default()
             } else {
-                score(tx, req)
+                score(tx, req, &negotiation, best.as_ref().map(|(b, _)| b))
             };
             if best.is_none_or(|(b, _)| score > b) {
                 best = Some((score, id));
@@ -162,14 +170,59 @@ pub fn allowed_methods<S: AsRef<str>>(contract: &Contract, segments: &[S]) -> Ve
     allow
 }
 
-fn score(tx: &CompiledTransaction, req: &RecordedRequest) -> Score {
+/// What every candidate compares against, looked up once per request.
+struct Negotiation<'r> {
+    accept: Option<&'r str>,
+    /// Media type essence, as sent.
+    content_type: Option<&'r str>,
+    /// Documented header names already looked up in the request. Candidates
+    /// of one action document the same few headers; a linear scan over
+    /// them is cheaper than hashing a custom header name again for each.
+    seen: std::cell::RefCell<Vec<(HeaderName, Option<&'r HeaderValue>)>>,
+}
+
+impl<'r> Negotiation<'r> {
+    fn header(&self, req: &'r RecordedRequest, name: &HeaderName) -> Option<&'r HeaderValue> {
+        let mut seen = self.seen.borrow_mut();
+        if let Some((_, v)) = seen.iter().find(|(n, _)| n == name) {
+            return *v;
+        }
+        let v = req.headers.get(name);
+        seen.push((name.clone(), v));
+        v
+    }
+}
+
+impl Score {
+    /// The signals before the body similarity, the one costly signal.
+    fn before_similarity(&self) -> (u32, bool, u32, u32, u32, bool, bool) {
+        (
+            self.accept,
+            self.content_type,
+            self.query_names,
+            self.query_values,
+            self.path_values,
+            self.body_exact,
+            self.body_structure,
+        )
+    }
+}
+
+/// Scores `tx`. The body similarity is skipped (left at its minimum) when
+/// the stronger signals already lose to `best`: it could not change the
+/// outcome.
+fn score<'r>(
+    tx: &CompiledTransaction,
+    req: &'r RecordedRequest,
+    negotiation: &Negotiation<'r>,
+    best: Option<&Score>,
+) -> Score {
     let expected = &tx.request;
     let mut s = Score::default();
-    if let (Some(accept), Some(media)) = (req.header("accept"), &tx.response.media_type) {
+    if let (Some(accept), Some(media)) = (negotiation.accept, &tx.response.media_type) {
         s.accept = accept_score(accept, media);
     }
-    if let (Some(ct), Some(documented)) = (req.header("content-type"), &expected.content_type) {
-        let essence = ct.split(';').next().unwrap_or("").trim();
+    if let (Some(essence), Some(documented)) = (negotiation.content_type, &expected.content_type) {
         s.content_type = essence.eq_ignore_ascii_case(documented);
     }
     for (name, value) in &expected.query {
@@ -195,7 +248,16 @@ fn score(tx: &CompiledTransaction, req: &RecordedRequest) -> Score {
         (ExpectedBody::Json(doc), Some(got)) => {
             s.body_exact = doc == got;
             s.body_structure = s.body_exact || same_structure(doc, got);
-            s.body_similarity = similarity(doc, got);
+            // Candidates with the same structure as the request have the
+            // same similarity too (it only counts keys, types and lengths),
+            // so it needs computing only for the others.
+            s.body_similarity = if s.body_structure {
+                i64::MAX
+            } else if best.is_some_and(|b| b.before_similarity() > s.before_similarity()) {
+                i64::MIN
+            } else {
+                similarity(doc, got)
+            };
         }
         (ExpectedBody::Text(doc), _) if !req.body.is_empty() => {
             s.body_exact = doc.trim_end() == req.body_text().trim_end();
@@ -208,14 +270,10 @@ fn score(tx: &CompiledTransaction, req: &RecordedRequest) -> Score {
         _ => s.body_similarity = -1,
     }
     for (name, value) in &expected.headers {
-        if let Some(got) = req.headers.get(name) {
+        if let Some(got) = negotiation.header(req, name) {
             s.headers_present += 1;
             s.headers_equal += u32::from(got.as_bytes() == value.as_bytes());
         }
-    }
-    // Content negotiation only counts when the request says something.
-    if req.headers.get(header::ACCEPT).is_none() {
-        s.accept = 0;
     }
     s
 }

@@ -82,6 +82,7 @@ pub async fn serve(
         () = graceful.shutdown() => {}
         () = tokio::time::sleep(DRAIN_TIMEOUT) => {}
     }
+    state.log.flush();
     Ok(())
 }
 

@@ -6,10 +6,23 @@ use bytes::Bytes;
 use http_body_util::Full;
 use hyper::header::{self, HeaderValue};
 use hyper::{Response, StatusCode};
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::Value;
 
 /// Header that marks a response as not coming from the contract.
 pub(crate) const MATCH_HEADER: &str = "apib-mock-match";
+
+/// The RFC 9457 members first, in their usual order, then the extras.
+#[derive(Serialize)]
+struct ProblemDocument {
+    #[serde(rename = "type")]
+    kind: String,
+    title: &'static str,
+    status: u16,
+    detail: String,
+    #[serde(flatten)]
+    extra: Value,
+}
 
 /// Which rule failed; the `type` URI ends with it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,15 +80,13 @@ impl Problem {
     /// The response: `application/problem+json` with `type`, `title`,
     /// `status`, `detail`, plus `extra` members.
     pub(crate) fn response(self, detail: String, extra: Value) -> Response<Full<Bytes>> {
-        let mut body = json!({
-            "type": format!("urn:apib-mock:problem:{}", self.slug()),
-            "title": self.title(),
-            "status": self.status().as_u16(),
-            "detail": detail,
-        });
-        if let (Some(body), Value::Object(extra)) = (body.as_object_mut(), extra) {
-            body.extend(extra);
-        }
+        let body = ProblemDocument {
+            kind: format!("urn:apib-mock:problem:{}", self.slug()),
+            title: self.title(),
+            status: self.status().as_u16(),
+            detail,
+            extra,
+        };
         let bytes = serde_json::to_vec_pretty(&body).unwrap_or_default();
         let mut res = Response::new(Full::new(Bytes::from(bytes)));
         *res.status_mut() = self.status();

@@ -311,13 +311,12 @@ fn asset(text: String, span: Span, offsets: &[usize]) -> Asset {
 
 /// `application/json`, `application/hal+json`, `...; charset=utf-8`.
 pub fn is_json_media_type(media: &str) -> bool {
-    let essence = media
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
-    essence == "application/json" || essence.ends_with("+json")
+    let essence = media.split(';').next().unwrap_or("").trim();
+    let tail = essence.len().saturating_sub(5);
+    essence.eq_ignore_ascii_case("application/json")
+        || essence
+            .get(tail..)
+            .is_some_and(|t| t.eq_ignore_ascii_case("+json"))
 }
 
 /// Appends `text` as a paragraph with each line trimmed (a request's
