@@ -4,7 +4,7 @@ use bytes::Bytes;
 use hyper::header::{HeaderName, HeaderValue};
 use hyper::{Method, StatusCode};
 
-use super::path_pattern::{segments, split_path};
+use super::path_pattern::{SegmentPattern, segments, split_path};
 use super::types::{
     CompiledTransaction, Contract, DocumentedResponse, Endpoint, ExpectedBody, ExpectedRequest,
 };
@@ -109,7 +109,18 @@ fn expected_request(tx: &Transaction<'_>) -> ExpectedRequest {
     let mut expected = ExpectedRequest::default();
     if let Some(uri) = tx.example_uri() {
         let (path, query) = uri.split_once('?').unwrap_or((&uri, ""));
-        expected.path = split_path(path.split('#').next().unwrap_or(path));
+        let literal: Vec<Option<String>> = segments(tx.uri_template())
+            .into_iter()
+            .map(|s| match s {
+                SegmentPattern::Literal(text) => Some(text),
+                _ => None,
+            })
+            .collect();
+        expected.path = split_path(path.split('#').next().unwrap_or(path))
+            .into_iter()
+            .enumerate()
+            .filter(|(i, value)| literal.get(*i).and_then(Option::as_ref) != Some(value))
+            .collect();
         expected.query = form_urlencoded::parse(query.as_bytes())
             .map(|(k, v)| (k.into_owned(), v.into_owned()))
             .collect();
@@ -135,7 +146,10 @@ fn expected_request(tx: &Transaction<'_>) -> ExpectedRequest {
             // JSON media type; one that does not compares as text, even
             // when it claims to be JSON (the parser warned about it).
             match serde_json::from_str(&body.text) {
-                Ok(value) => ExpectedBody::Json(value),
+                Ok(value) => ExpectedBody::Json {
+                    shape: crate::matching::json_shape::shape_hash(&value),
+                    value,
+                },
                 Err(_) => ExpectedBody::Text(body.text.clone()),
             }
         }

@@ -103,6 +103,9 @@ fn finish(out: &mut Vec<SegmentPattern>, current: &mut Vec<Piece>) {
 
 /// Percent-decodes one path segment (lossy on invalid UTF-8).
 pub(crate) fn decode(segment: &str) -> String {
+    if !segment.contains('%') {
+        return segment.to_string();
+    }
     percent_encoding::percent_decode_str(segment)
         .decode_utf8_lossy()
         .into_owned()

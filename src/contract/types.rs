@@ -57,8 +57,10 @@ pub struct ExpectedRequest {
     /// Query pairs of the example URI (and of a literal query in the
     /// template).
     pub query: Vec<(String, String)>,
-    /// Decoded path segments of the example URI.
-    pub path: Vec<String>,
+    /// Decoded segments of the example URI at the template's variable
+    /// positions (segment index, value): literal segments are equal for
+    /// every candidate and not worth comparing.
+    pub path: Vec<(usize, String)>,
     /// The documented `Content-Type`, lower-cased essence
     /// (`application/json`).
     pub content_type: Option<String>,
@@ -74,8 +76,13 @@ pub enum ExpectedBody {
     /// No body documented.
     #[default]
     None,
-    /// A JSON body, parsed.
-    Json(Value),
+    /// A JSON body, parsed, with its structure fingerprint.
+    Json {
+        /// The documented value.
+        value: Value,
+        /// `matching::json_shape::shape_hash` of it.
+        shape: u64,
+    },
     /// Any other body, as text.
     Text(String),
 }

@@ -6,7 +6,39 @@
 //! (shared keys with the same type count for, missing or extra keys
 //! against).
 
+use std::hash::{DefaultHasher, Hash, Hasher};
+
 use serde_json::Value;
+
+/// A fingerprint of the structure (keys, types, array lengths, not
+/// values): equal structures have equal fingerprints, so comparing
+/// fingerprints rules out most candidates with one integer comparison.
+pub fn shape_hash(v: &Value) -> u64 {
+    let mut h = DefaultHasher::new();
+    feed(v, &mut h);
+    h.finish()
+}
+
+fn feed(v: &Value, h: &mut DefaultHasher) {
+    kind(v).hash(h);
+    match v {
+        // serde_json's map iterates in key order: deterministic.
+        Value::Object(m) => {
+            m.len().hash(h);
+            for (k, v) in m {
+                k.hash(h);
+                feed(v, h);
+            }
+        }
+        Value::Array(a) => {
+            a.len().hash(h);
+            for x in a {
+                feed(x, h);
+            }
+        }
+        _ => {}
+    }
+}
 
 /// True when both have the same shape: objects with the same keys, arrays
 /// of the same length, and at each leaf a value of the same JSON type.
@@ -80,6 +112,23 @@ mod tests {
             &json!({"phone": 1, "params": ["a", "b"]})
         ));
         assert!(!same_structure(&doc, &json!({"phone": "+1"})));
+    }
+
+    #[test]
+    fn shape_hash_follows_structure_not_values() {
+        let a = json!({"phone": "+1", "params": ["a", "b"]});
+        assert_eq!(
+            shape_hash(&a),
+            shape_hash(&json!({"params": ["x", "y"], "phone": "+2"}))
+        );
+        assert_ne!(
+            shape_hash(&a),
+            shape_hash(&json!({"phone": "+1", "params": ["a"]}))
+        );
+        assert_ne!(
+            shape_hash(&a),
+            shape_hash(&json!({"phone": 1, "params": ["a", "b"]}))
+        );
     }
 
     #[test]

@@ -25,6 +25,8 @@ pub struct RecordedRequest {
     pub body: Bytes,
     /// The body parsed as JSON, when it is JSON.
     pub json: Option<Value>,
+    /// The structure fingerprint of `json`.
+    pub json_shape: Option<u64>,
 }
 
 /// Why a request cannot even be matched.
@@ -79,7 +81,9 @@ impl RecordedRequest {
         } else {
             None
         };
+        let json_shape = json.as_ref().map(super::json_shape::shape_hash);
         Ok(Self {
+            json_shape,
             method,
             segments: split_path(path),
             path: path.to_string(),

@@ -7,7 +7,10 @@
 //! always gets the same answer whatever else happened before.
 
 use hyper::Method;
-use hyper::header::{HeaderName, HeaderValue};
+use hyper::header::{self, HeaderName, HeaderValue};
+
+/// The `Prefer` header (RFC 7240).
+const PREFER: HeaderName = HeaderName::from_static("prefer");
 
 use super::json_shape::{same_structure, similarity};
 use super::negotiate::{Preference, accept_score};
@@ -66,16 +69,24 @@ pub fn select(contract: &Contract, req: &RecordedRequest) -> MatchOutcome {
             MatchOutcome::MethodNotAllowed { allow }
         };
     }
-    let preference = req.header("prefer").and_then(Preference::parse);
+    let preference = req.header(PREFER.as_str()).and_then(Preference::parse);
     let negotiation = Negotiation {
-        accept: req.header("accept"),
+        accept: req
+            .headers
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok()),
         content_type: req
-            .header("content-type")
+            .headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
             .map(|ct| ct.split(';').next().unwrap_or("").trim()),
         seen: Default::default(),
     };
-    let mut best: Option<(Score, usize)> = None;
+    // Pass 1: every cheap signal of every candidate Prefer allows.
+    let mut scored: Vec<(Score, usize)> = Vec::new();
     let mut available = Vec::new();
+    let single =
+        candidates.len() == 1 && contract.endpoints()[candidates[0]].transactions.len() == 1;
     for &endpoint in &candidates {
         for (i, &id) in contract.endpoints()[endpoint]
             .transactions
@@ -91,17 +102,31 @@ pub fn select(contract: &Contract, req: &RecordedRequest) -> MatchOutcome {
                 }
             }
             // One candidate and nothing to choose by: skip the scoring.
-            let score = if preference.is_none()
-                && candidates.len() == 1
-                && contract.endpoints()[endpoint].transactions.len() == 1
-            {
+            let score = if single {
                 Score::default()
             } else {
-                score(tx, req, &negotiation, best.as_ref().map(|(b, _)| b))
+                score(tx, req, &negotiation)
             };
-            if best.is_none_or(|(b, _)| score > b) {
-                best = Some((score, id));
-            }
+            scored.push((score, id));
+        }
+    }
+    // Pass 2: the body similarity, the one costly signal, only where it can
+    // decide: among candidates tied on every stronger signal.
+    let top = scored.iter().map(|(s, _)| s.before_similarity()).max();
+    for (s, id) in &mut scored {
+        if Some(s.before_similarity()) == top
+            && !s.body_structure
+            && let (ExpectedBody::Json { value, .. }, Some(got)) =
+                (&contract.transaction(*id).request.body, &req.json)
+        {
+            s.body_similarity = similarity(value, got);
+        }
+    }
+    // The best score; the first in document order among equals.
+    let mut best: Option<(Score, usize)> = None;
+    for (s, id) in scored {
+        if best.is_none_or(|(b, _)| s > b) {
+            best = Some((s, id));
         }
     }
     match (best, preference) {
@@ -208,14 +233,11 @@ impl Score {
     }
 }
 
-/// Scores `tx`. The body similarity is skipped (left at its minimum) when
-/// the stronger signals already lose to `best`: it could not change the
-/// outcome.
+/// Scores `tx` on every signal but the body similarity (see `select`).
 fn score<'r>(
     tx: &CompiledTransaction,
     req: &'r RecordedRequest,
     negotiation: &Negotiation<'r>,
-    best: Option<&Score>,
 ) -> Score {
     let expected = &tx.request;
     let mut s = Score::default();
@@ -241,23 +263,20 @@ fn score<'r>(
     s.path_values = expected
         .path
         .iter()
-        .zip(&req.segments)
-        .filter(|(a, b)| a == b)
+        .filter(|(i, value)| req.segments.get(*i) == Some(value))
         .count() as u32;
     match (&expected.body, &req.json) {
-        (ExpectedBody::Json(doc), Some(got)) => {
-            s.body_exact = doc == got;
-            s.body_structure = s.body_exact || same_structure(doc, got);
-            // Candidates with the same structure as the request have the
-            // same similarity too (it only counts keys, types and lengths),
-            // so it needs computing only for the others.
-            s.body_similarity = if s.body_structure {
-                i64::MAX
-            } else if best.is_some_and(|b| b.before_similarity() > s.before_similarity()) {
-                i64::MIN
+        (ExpectedBody::Json { value, shape }, Some(got)) => {
+            // Same fingerprint first: one integer comparison rules out most
+            // candidates before any walk over the values.
+            if req.json_shape == Some(*shape) && same_structure(value, got) {
+                s.body_structure = true;
+                s.body_exact = value == got;
+                // Equal structures have equal similarity; keep it neutral.
+                s.body_similarity = i64::MAX;
             } else {
-                similarity(doc, got)
-            };
+                s.body_similarity = i64::MIN;
+            }
         }
         (ExpectedBody::Text(doc), _) if !req.body.is_empty() => {
             s.body_exact = doc.trim_end() == req.body_text().trim_end();
