@@ -138,6 +138,56 @@ pub(crate) fn split_path(path: &str) -> Vec<String> {
         .collect()
 }
 
+/// A request path decoded once into one string, with its segments as
+/// ranges: two allocations per request however deep the path.
+#[derive(Debug, Clone, Default)]
+pub struct DecodedPath {
+    text: String,
+    bounds: smallvec::SmallVec<[(u32, u32); 8]>,
+}
+
+impl DecodedPath {
+    /// Splits and decodes `raw` (percent-decoding each segment).
+    pub fn new(raw: &str) -> Self {
+        let mut path = DecodedPath {
+            text: String::with_capacity(raw.len()),
+            bounds: Default::default(),
+        };
+        for segment in raw.split('/').filter(|s| !s.is_empty()) {
+            let start = path.text.len();
+            if segment.contains('%') {
+                path.text
+                    .push_str(&percent_encoding::percent_decode_str(segment).decode_utf8_lossy());
+            } else {
+                path.text.push_str(segment);
+            }
+            path.bounds.push((start as u32, path.text.len() as u32));
+        }
+        path
+    }
+
+    /// Segment `i`, decoded.
+    pub fn get(&self, i: usize) -> Option<&str> {
+        let &(a, b) = self.bounds.get(i)?;
+        self.text.get(a as usize..b as usize)
+    }
+
+    /// Number of segments.
+    pub fn len(&self) -> usize {
+        self.bounds.len()
+    }
+
+    /// True for `/`.
+    pub fn is_empty(&self) -> bool {
+        self.bounds.is_empty()
+    }
+
+    /// The segments as string slices.
+    pub fn segments(&self) -> smallvec::SmallVec<[&str; 8]> {
+        (0..self.len()).filter_map(|i| self.get(i)).collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -173,5 +223,8 @@ mod tests {
         assert!(!valid_percent_encoding("/a%2"));
         assert!(!valid_percent_encoding("/a%zz"));
         assert_eq!(split_path("/a%20b//c/"), ["a b", "c"]);
+        let p = DecodedPath::new("/a%20b//c/");
+        assert_eq!(p.segments().as_slice(), ["a b", "c"]);
+        assert_eq!((p.len(), p.get(1), p.get(2)), (2, Some("c"), None));
     }
 }

@@ -6,7 +6,9 @@
 //! (shared keys with the same type count for, missing or extra keys
 //! against).
 
-use std::hash::{DefaultHasher, Hash, Hasher};
+use std::hash::{Hash, Hasher};
+
+use rustc_hash::FxHasher;
 
 use serde_json::Value;
 
@@ -14,12 +16,12 @@ use serde_json::Value;
 /// values): equal structures have equal fingerprints, so comparing
 /// fingerprints rules out most candidates with one integer comparison.
 pub fn shape_hash(v: &Value) -> u64 {
-    let mut h = DefaultHasher::new();
+    let mut h = FxHasher::default();
     feed(v, &mut h);
     h.finish()
 }
 
-fn feed(v: &Value, h: &mut DefaultHasher) {
+fn feed(v: &Value, h: &mut FxHasher) {
     kind(v).hash(h);
     match v {
         // serde_json's map iterates in key order: deterministic.

@@ -10,6 +10,7 @@ mod negotiate;
 mod request;
 mod select;
 
+pub use crate::contract::path_pattern::DecodedPath;
 pub use negotiate::Preference;
 pub use request::{RecordedRequest, RequestError};
 pub use select::{MatchOutcome, allowed_methods, select};

@@ -1,35 +1,60 @@
 //! Content negotiation and the `Prefer` header.
 
-/// How well `media_type` (a lower-cased essence) satisfies an `Accept`
-/// header: 0 when it is not acceptable, else the quality (0–1000) plus a
-/// little for specificity, so `application/json` beats `*/*` at equal
-/// quality.
-pub(crate) fn accept_score(accept: &str, media_type: &str) -> u32 {
-    let (ty, sub) = media_type.split_once('/').unwrap_or((media_type, ""));
-    let mut best = 0;
-    for range in accept.split(',') {
-        let mut params = range.split(';');
-        let Some(r) = params.next().map(|r| r.trim().to_ascii_lowercase()) else {
-            continue;
-        };
-        let q = params
-            .filter_map(|p| p.trim().strip_prefix("q="))
-            .find_map(|q| q.trim().parse::<f32>().ok())
-            .unwrap_or(1.0)
-            .clamp(0.0, 1.0);
-        let (rt, rs) = r.split_once('/').unwrap_or((&r, ""));
-        let specificity = match (rt, rs) {
-            ("*", "*") => 1,
-            (t, "*") if t == ty => 2,
-            (t, s) if t == ty && (s == sub || suffix_matches(s, sub)) => 3,
-            _ => continue,
-        };
-        let score = (q * 1000.0) as u32 * 4 + specificity;
-        if q > 0.0 {
-            best = best.max(score);
+/// A parsed `Accept` header: its media ranges, lower-cased, with their
+/// quality. Parsed once per request, then scored against each candidate.
+#[derive(Debug, Default)]
+pub(crate) struct Accept {
+    ranges: smallvec::SmallVec<[(String, String, f32); 4]>,
+}
+
+impl Accept {
+    /// Parses `text` (`text/html, application/json;q=0.9, */*;q=0.1`).
+    pub(crate) fn parse(text: &str) -> Self {
+        let mut accept = Accept::default();
+        for range in text.split(',') {
+            let mut params = range.split(';');
+            let r = params.next().unwrap_or("").trim();
+            if r.is_empty() {
+                continue;
+            }
+            let q = params
+                .filter_map(|p| p.trim().strip_prefix("q="))
+                .find_map(|q| q.trim().parse::<f32>().ok())
+                .unwrap_or(1.0)
+                .clamp(0.0, 1.0);
+            let (t, sub) = r.split_once('/').unwrap_or((r, ""));
+            accept
+                .ranges
+                .push((t.to_ascii_lowercase(), sub.to_ascii_lowercase(), q));
         }
+        accept
     }
-    best
+
+    /// How well `media_type` (a lower-cased essence) satisfies it: 0 when
+    /// not acceptable, else the quality (0–1000) plus a little for
+    /// specificity, so `application/json` beats `*/*` at equal quality.
+    pub(crate) fn score(&self, media_type: &str) -> u32 {
+        let (ty, sub) = media_type.split_once('/').unwrap_or((media_type, ""));
+        let mut best = 0;
+        for (rt, rs, q) in &self.ranges {
+            let specificity = match (rt.as_str(), rs.as_str()) {
+                ("*", "*") => 1,
+                (t, "*") if t == ty => 2,
+                (t, s) if t == ty && (s == sub || suffix_matches(s, sub)) => 3,
+                _ => continue,
+            };
+            if *q > 0.0 {
+                best = best.max((q * 1000.0) as u32 * 4 + specificity);
+            }
+        }
+        best
+    }
+}
+
+/// [`Accept::score`] for a one-off header (tests).
+#[cfg(test)]
+pub(crate) fn accept_score(accept: &str, media_type: &str) -> u32 {
+    Accept::parse(accept).score(media_type)
 }
 
 /// `json` accepts `hal+json` (structured syntax suffix).

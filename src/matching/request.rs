@@ -6,7 +6,7 @@ use hyper::header::HeaderMap;
 use hyper::{Method, header};
 use serde_json::Value;
 
-use crate::contract::path_pattern::{split_path, valid_percent_encoding};
+use crate::contract::path_pattern::{DecodedPath, valid_percent_encoding};
 
 /// An HTTP request as the matcher sees it.
 #[derive(Debug)]
@@ -16,7 +16,7 @@ pub struct RecordedRequest {
     /// The raw path, as sent.
     pub path: String,
     /// Decoded, non-empty path segments.
-    pub segments: Vec<String>,
+    pub segments: DecodedPath,
     /// Decoded query pairs, in order.
     pub query: Vec<(String, String)>,
     /// All headers.
@@ -85,7 +85,7 @@ impl RecordedRequest {
         Ok(Self {
             json_shape,
             method,
-            segments: split_path(path),
+            segments: DecodedPath::new(path),
             path: path.to_string(),
             query,
             headers,
@@ -131,7 +131,7 @@ mod tests {
     #[test]
     fn query_and_path_are_decoded() {
         let r = req("/a%20b/c", Some("x=1+2&y=%C3%A9"), None, "").unwrap();
-        assert_eq!(r.segments, ["a b", "c"]);
+        assert_eq!(r.segments.segments().as_slice(), ["a b", "c"]);
         assert_eq!(
             r.query,
             [("x".into(), "1 2".into()), ("y".into(), "é".into())]

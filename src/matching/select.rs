@@ -8,12 +8,13 @@
 
 use hyper::Method;
 use hyper::header::{self, HeaderName, HeaderValue};
+use smallvec::SmallVec;
 
 /// The `Prefer` header (RFC 7240).
 const PREFER: HeaderName = HeaderName::from_static("prefer");
 
 use super::json_shape::{same_structure, similarity};
-use super::negotiate::{Preference, accept_score};
+use super::negotiate::{Accept, Preference};
 use super::request::RecordedRequest;
 use crate::contract::{CompiledTransaction, Contract, ExpectedBody};
 
@@ -71,10 +72,12 @@ pub fn select(contract: &Contract, req: &RecordedRequest) -> MatchOutcome {
     }
     let preference = req.header(PREFER.as_str()).and_then(Preference::parse);
     let negotiation = Negotiation {
-        accept: req
+        accept_header: req
             .headers
             .get(header::ACCEPT)
             .and_then(|v| v.to_str().ok()),
+        accept: std::cell::OnceCell::new(),
+        last_accept: Default::default(),
         content_type: req
             .headers
             .get(header::CONTENT_TYPE)
@@ -83,7 +86,7 @@ pub fn select(contract: &Contract, req: &RecordedRequest) -> MatchOutcome {
         seen: Default::default(),
     };
     // Pass 1: every cheap signal of every candidate Prefer allows.
-    let mut scored: Vec<(Score, usize)> = Vec::new();
+    let mut scored: SmallVec<[(Score, usize); 8]> = SmallVec::new();
     let mut available = Vec::new();
     let single =
         candidates.len() == 1 && contract.endpoints()[candidates[0]].transactions.len() == 1;
@@ -143,40 +146,32 @@ pub fn select(contract: &Contract, req: &RecordedRequest) -> MatchOutcome {
 }
 
 /// Endpoint ids of the most specific route documenting the request's
-/// method (GET standing in for HEAD), and every method documented on
-/// routes matching the path (for `Allow`).
-fn candidates(contract: &Contract, req: &RecordedRequest) -> (Vec<usize>, Vec<Method>) {
+/// method (GET standing in for HEAD), and, only when there is none, every
+/// method documented on routes matching the path (for `Allow`).
+fn candidates(contract: &Contract, req: &RecordedRequest) -> (SmallVec<[usize; 4]>, Vec<Method>) {
     let endpoints = contract.endpoints();
-    let wanted = |m: &Method| *m == req.method || (req.method == Method::HEAD && *m == Method::GET);
-    let mut found: Vec<usize> = Vec::new();
-    let mut allow: Vec<Method> = Vec::new();
-    contract.find_routes(&req.segments, &mut |ids| {
+    let segments = req.segments.segments();
+    let mut found: SmallVec<[usize; 4]> = SmallVec::new();
+    contract.find_routes(&segments, &mut |ids| {
         // A HEAD documented as such beats GET standing in for it.
-        let exact: Vec<usize> = ids
-            .iter()
-            .copied()
-            .filter(|&e| endpoints[e].method == req.method)
-            .collect();
-        let matching: Vec<usize> = if exact.is_empty() {
+        found.extend(
             ids.iter()
                 .copied()
-                .filter(|&e| wanted(&endpoints[e].method))
-                .collect()
-        } else {
-            exact
-        };
-        for &e in ids {
-            if !allow.contains(&endpoints[e].method) {
-                allow.push(endpoints[e].method.clone());
-            }
+                .filter(|&e| endpoints[e].method == req.method),
+        );
+        if found.is_empty() && req.method == Method::HEAD {
+            found.extend(
+                ids.iter()
+                    .copied()
+                    .filter(|&e| endpoints[e].method == Method::GET),
+            );
         }
-        if matching.is_empty() {
-            return false;
-        }
-        found = matching;
-        true
+        !found.is_empty()
     });
-    (found, allow)
+    if found.is_empty() {
+        return (found, allowed_methods(contract, &segments));
+    }
+    (found, Vec::new())
 }
 
 /// Every method documented on the routes matching `segments`, in document
@@ -197,7 +192,12 @@ pub fn allowed_methods<S: AsRef<str>>(contract: &Contract, segments: &[S]) -> Ve
 
 /// What every candidate compares against, looked up once per request.
 struct Negotiation<'r> {
-    accept: Option<&'r str>,
+    accept_header: Option<&'r str>,
+    /// `accept_header` parsed, on first use (a lone candidate never is).
+    accept: std::cell::OnceCell<Accept>,
+    /// The last (media type, score): candidates of one action mostly share
+    /// their media type.
+    last_accept: std::cell::RefCell<Option<(&'r str, u32)>>,
     /// Media type essence, as sent.
     content_type: Option<&'r str>,
     /// Documented header names already looked up in the request. Candidates
@@ -207,6 +207,18 @@ struct Negotiation<'r> {
 }
 
 impl<'r> Negotiation<'r> {
+    fn accept_score(&self, accept: &Accept, media: &'r str) -> u32 {
+        let mut last = self.last_accept.borrow_mut();
+        if let Some((m, score)) = *last
+            && m == media
+        {
+            return score;
+        }
+        let score = accept.score(media);
+        *last = Some((media, score));
+        score
+    }
+
     fn header(&self, req: &'r RecordedRequest, name: &HeaderName) -> Option<&'r HeaderValue> {
         let mut seen = self.seen.borrow_mut();
         if let Some((_, v)) = seen.iter().find(|(n, _)| n == name) {
@@ -235,14 +247,15 @@ impl Score {
 
 /// Scores `tx` on every signal but the body similarity (see `select`).
 fn score<'r>(
-    tx: &CompiledTransaction,
+    tx: &'r CompiledTransaction,
     req: &'r RecordedRequest,
     negotiation: &Negotiation<'r>,
 ) -> Score {
     let expected = &tx.request;
     let mut s = Score::default();
-    if let (Some(accept), Some(media)) = (negotiation.accept, &tx.response.media_type) {
-        s.accept = accept_score(accept, media);
+    if let (Some(header), Some(media)) = (negotiation.accept_header, &tx.response.media_type) {
+        let accept = negotiation.accept.get_or_init(|| Accept::parse(header));
+        s.accept = negotiation.accept_score(accept, media);
     }
     if let (Some(essence), Some(documented)) = (negotiation.content_type, &expected.content_type) {
         s.content_type = essence.eq_ignore_ascii_case(documented);
@@ -263,7 +276,7 @@ fn score<'r>(
     s.path_values = expected
         .path
         .iter()
-        .filter(|(i, value)| req.segments.get(*i) == Some(value))
+        .filter(|(i, value)| req.segments.get(*i) == Some(value.as_str()))
         .count() as u32;
     match (&expected.body, &req.json) {
         (ExpectedBody::Json { value, shape }, Some(got)) => {

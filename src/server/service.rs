@@ -67,37 +67,46 @@ where
         .get(header::ORIGIN)
         .cloned()
         .filter(|_| state.config.cors);
-    let path = parts.uri.path().to_string();
+    // Cheap clones (shared bytes), kept for the log line.
+    let uri = parts.uri.clone();
     let method = parts.method.clone();
-    let mut label = String::new();
-    let mut res = answer(&state, parts, body, &mut label).await;
+    let mut answered = Answered::default();
+    let mut res = answer(&state, parts, body, &mut answered).await;
+    let documented = answered
+        .transaction
+        .map(|id| state.contract.transaction(id));
     if let Some(origin) = &origin
         && !res
             .headers()
             .contains_key(header::ACCESS_CONTROL_ALLOW_ORIGIN)
     {
-        let expose = res.extensions().get::<Expose>().map(|e| e.0.clone());
-        cors::decorate(res.headers_mut(), origin, expose.as_ref());
+        let expose = documented.and_then(|tx| tx.response.expose_headers.as_ref());
+        cors::decorate(res.headers_mut(), origin, expose);
     }
     state.log.write(&RequestLine {
         method: method.as_str(),
-        path: &path,
+        path: uri.path(),
         status: res.status().as_u16(),
-        transaction: &label,
+        transaction: documented.map_or(answered.problem, |tx| tx.label.as_str()),
         micros: started.elapsed().as_micros(),
     });
     res
 }
 
-/// The documented headers a CORS response should expose.
-#[derive(Clone)]
-struct Expose(HeaderValue);
+/// What answered a request, for the log and CORS (no allocation).
+#[derive(Debug, Default)]
+struct Answered {
+    /// The documented transaction, when one answered.
+    transaction: Option<usize>,
+    /// Otherwise the rule that missed (problem slug).
+    problem: &'static str,
+}
 
 async fn answer<B>(
     state: &State,
     parts: hyper::http::request::Parts,
     body: B,
-    label: &mut String,
+    label: &mut Answered,
 ) -> Response<Full<Bytes>>
 where
     B: Body<Data = Bytes>,
@@ -132,7 +141,7 @@ where
         let segments = crate::contract::path_pattern::split_path(path);
         let methods = allowed_methods(contract, &segments);
         if !methods.is_empty() && !methods.contains(&Method::OPTIONS) {
-            "cors-preflight".clone_into(label);
+            label.problem = "cors-preflight";
             return cors::preflight(
                 parts.headers.get(header::ORIGIN),
                 &methods,
@@ -169,7 +178,7 @@ where
             preference_applied,
         } => {
             let tx = contract.transaction(transaction);
-            label.push_str(&tx.label);
+            label.transaction = Some(transaction);
             let documented = &tx.response;
             let body = if head {
                 Bytes::new()
@@ -191,9 +200,6 @@ where
             h.insert(TRANSACTION_HEADER, tx.label_header.clone());
             if let Some(applied) = preference_applied.and_then(|p| HeaderValue::from_str(&p).ok()) {
                 h.insert(PREFERENCE_APPLIED, applied);
-            }
-            if let Some(expose) = &documented.expose_headers {
-                res.extensions_mut().insert(Expose(expose.clone()));
             }
             res
         }
@@ -251,7 +257,7 @@ where
     }
 }
 
-fn too_large(state: &State, label: &mut String) -> Response<Full<Bytes>> {
+fn too_large(state: &State, label: &mut Answered) -> Response<Full<Bytes>> {
     miss(
         label,
         Problem::BodyTooLarge,
@@ -261,12 +267,12 @@ fn too_large(state: &State, label: &mut String) -> Response<Full<Bytes>> {
 }
 
 fn miss(
-    label: &mut String,
+    label: &mut Answered,
     problem: Problem,
     detail: String,
     extra: serde_json::Value,
 ) -> Response<Full<Bytes>> {
-    problem.slug().clone_into(label);
+    label.problem = problem.slug();
     problem.response(detail, extra)
 }
 
