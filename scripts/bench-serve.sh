@@ -8,13 +8,16 @@
 #   MODES='pinned unpinned' SERVERS='limit-fixed limit-route drakov prism wiremock mockoon' scripts/bench-serve.sh
 #
 # Results: $OUT/seed/summary.md and $OUT/big/summary.md (OUT defaults to a temp dir).
+# BENCH_DIR=/path/to/bench-copy reuses an installed harness copy.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 shared=${APIB_MOCK_SHARED:-$root/../shared}
-bench=$(mktemp -d)/bench
-cp -r "$shared/bench" "$bench"
+# BENCH_DIR reuses a copy where the peers are already installed.
+bench=${BENCH_DIR:-$(mktemp -d)/bench}
+[ -d "$bench" ] || cp -r "$shared/bench" "$bench"
 out=${OUT:-$(mktemp -d)}
+mkdir -p "$out"
 "$bench/run.sh" --setup >/dev/null
 cargo build --release -q
 cargo build --release -q --example gen_blueprint

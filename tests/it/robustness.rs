@@ -4,11 +4,10 @@
 use std::time::Duration;
 
 use apib_mock::server::ServeConfig;
-use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::support::TestServer;
+use crate::support::{TestServer, problem};
 
 const NOTIFY: &str = "/retailers/api/v1/whatsapp/send_notification_by_id";
 
@@ -36,10 +35,7 @@ async fn invalid_json_gets_a_precise_400_problem() {
         .send()
         .await
         .unwrap();
-    assert_eq!(res.status(), 400);
-    assert_eq!(res.headers()["apib-mock-match"], "none");
-    let problem: Value = res.json().await.unwrap();
-    assert_eq!(problem["type"], "urn:apib-mock:problem:invalid-json");
+    let problem = problem(res, 400, "invalid-json").await;
     assert!(
         problem["detail"]
             .as_str()
@@ -55,12 +51,7 @@ async fn bad_percent_encoding_gets_a_400_problem() {
     let res = reqwest::get(server.url("/retailers/api/v1/agents?page=%zz"))
         .await
         .unwrap();
-    assert_eq!(res.status(), 400);
-    let problem: Value = res.json().await.unwrap();
-    assert_eq!(
-        problem["type"],
-        "urn:apib-mock:problem:bad-percent-encoding"
-    );
+    problem(res, 400, "bad-percent-encoding").await;
 }
 
 #[tokio::test]
@@ -111,8 +102,7 @@ async fn bodies_over_the_limit_get_413_declared_or_chunked() {
         .send()
         .await
         .unwrap();
-    assert_eq!(res.status(), 413);
-    let problem: Value = res.json().await.unwrap();
+    let problem = problem(res, 413, "body-too-large").await;
     assert_eq!(problem["limit"], 1024);
     // Chunked, no Content-Length: cut off while reading.
     let chunk = "a".repeat(800);

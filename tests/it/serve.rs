@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use crate::support::{TestServer, routes_json, transaction};
+use crate::support::{TestServer, problem, routes_json, transaction};
 
 const NOTIFY: &str = "/retailers/api/v1/whatsapp/send_notification_by_id";
 
@@ -228,13 +228,7 @@ async fn prefer_selects_by_status_or_example_and_says_so() {
         .send()
         .await
         .unwrap();
-    assert_eq!(res.status(), 422);
-    assert_eq!(res.headers()["apib-mock-match"], "none");
-    let problem: Value = res.json().await.unwrap();
-    assert_eq!(
-        problem["type"],
-        "urn:apib-mock:problem:preference-unsatisfied"
-    );
+    let problem = problem(res, 422, "preference-unsatisfied").await;
     assert_eq!(problem["available"].as_array().unwrap().len(), 7);
 }
 
@@ -329,11 +323,7 @@ async fn unknown_paths_get_a_problem_naming_the_closest_routes() {
         .send()
         .await
         .unwrap();
-    assert_eq!(res.status(), 404);
-    assert_eq!(res.headers()["apib-mock-match"], "none");
-    assert_eq!(res.headers()["content-type"], "application/problem+json");
-    let problem: Value = res.json().await.unwrap();
-    assert_eq!(problem["type"], "urn:apib-mock:problem:no-route");
+    let problem = problem(res, 404, "no-route").await;
     assert_eq!(
         problem["closest"][0]["uri_template"],
         "/retailers/api/v1/agents"
@@ -350,8 +340,7 @@ async fn a_known_path_with_another_method_is_405_with_allow() {
         .unwrap();
     assert_eq!(res.status(), 405);
     assert_eq!(res.headers()["allow"], "GET, POST");
-    let problem: Value = res.json().await.unwrap();
-    assert_eq!(problem["type"], "urn:apib-mock:problem:method-not-allowed");
+    problem(res, 405, "method-not-allowed").await;
 }
 
 #[tokio::test]

@@ -108,3 +108,13 @@ pub fn transaction(res: &reqwest::Response) -> String {
         .unwrap_or("<none>")
         .to_string()
 }
+
+/// Asserts `res` is a mock miss of problem `kind` and returns its document.
+pub async fn problem(res: reqwest::Response, status: u16, kind: &str) -> serde_json::Value {
+    assert_eq!(res.status().as_u16(), status);
+    assert_eq!(res.headers()["apib-mock-match"], "none");
+    assert_eq!(res.headers()["content-type"], "application/problem+json");
+    let doc: serde_json::Value = res.json().await.expect("problem+json body");
+    assert_eq!(doc["type"], format!("urn:apib-mock:problem:{kind}"));
+    doc
+}

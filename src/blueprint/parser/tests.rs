@@ -14,6 +14,13 @@ fn clean(src: &str) -> Blueprint {
     bp
 }
 
+/// The body text of transaction `i`'s response.
+fn response_body(bp: &Blueprint, i: usize) -> String {
+    let txs = bp.transactions();
+    let body = txs[i].response.and_then(|r| r.message.body.as_ref());
+    body.map(|b| b.text.clone()).unwrap_or_default()
+}
+
 fn messages(diags: &[Diagnostic]) -> Vec<String> {
     diags.iter().map(|d| d.to_string()).collect()
 }
@@ -328,14 +335,8 @@ fn assets_nested_twelve_spaces_and_fenced_blocks_are_bodies() {
         "{ACTION}+ Response 200\n\n    + Body\n\n            line 1\n              indented\n\n+ Response 201\n\n    ```\n    fenced\n    ```\n"
     ));
     let txs = bp.transactions();
-    assert_eq!(
-        txs[0].response.unwrap().message.body.as_ref().unwrap().text,
-        "line 1\n  indented\n"
-    );
-    assert_eq!(
-        txs[1].response.unwrap().message.body.as_ref().unwrap().text,
-        "fenced\n"
-    );
+    assert_eq!(response_body(&bp, 0), "line 1\n  indented\n");
+    assert_eq!(response_body(&bp, 1), "fenced\n");
 }
 
 #[test]
@@ -343,17 +344,7 @@ fn blank_line_runs_inside_bodies_are_kept() {
     let bp = clean(&format!(
         "{ACTION}+ Response 200 (text/plain)\n\n        a\n\n\n        b\n"
     ));
-    assert_eq!(
-        bp.transactions()[0]
-            .response
-            .unwrap()
-            .message
-            .body
-            .as_ref()
-            .unwrap()
-            .text,
-        "a\n\n\nb\n"
-    );
+    assert_eq!(response_body(&bp, 0), "a\n\n\nb\n");
 }
 
 #[test]
@@ -361,17 +352,7 @@ fn a_misindented_body_is_used_with_a_located_warning() {
     let (bp, diags) = parse_str(&format!(
         "{ACTION}+ Response 200 (text/plain)\n    + Body\n\n        hello\n"
     ));
-    assert_eq!(
-        bp.transactions()[0]
-            .response
-            .unwrap()
-            .message
-            .body
-            .as_ref()
-            .unwrap()
-            .text,
-        "hello\n"
-    );
+    assert_eq!(response_body(&bp, 0), "hello\n");
     assert_eq!(diags.len(), 1);
     assert_eq!(diags[0].location.line, 7);
     assert!(diags[0].message.contains("not a code block"));
@@ -382,17 +363,7 @@ fn tabs_indent_assets_like_four_spaces() {
     let bp = clean(&format!(
         "{ACTION}+ Response 200 (text/plain)\n\n\t\tfrom tabs\n"
     ));
-    assert_eq!(
-        bp.transactions()[0]
-            .response
-            .unwrap()
-            .message
-            .body
-            .as_ref()
-            .unwrap()
-            .text,
-        "from tabs\n"
-    );
+    assert_eq!(response_body(&bp, 0), "from tabs\n");
 }
 
 // ----- transactions --------------------------------------------------------
