@@ -334,7 +334,6 @@ fn assets_nested_twelve_spaces_and_fenced_blocks_are_bodies() {
     let bp = clean(&format!(
         "{ACTION}+ Response 200\n\n    + Body\n\n            line 1\n              indented\n\n+ Response 201\n\n    ```\n    fenced\n    ```\n"
     ));
-    let txs = bp.transactions();
     assert_eq!(response_body(&bp, 0), "line 1\n  indented\n");
     assert_eq!(response_body(&bp, 1), "fenced\n");
 }
