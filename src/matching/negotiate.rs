@@ -1,15 +1,16 @@
 //! Content negotiation and the `Prefer` header.
 
-/// A parsed `Accept` header: its media ranges, lower-cased, with their
-/// quality. Parsed once per request, then scored against each candidate.
+/// A parsed `Accept` header: its media ranges with their quality,
+/// borrowed from the header. Parsed once per request, then scored against
+/// each candidate; nothing is allocated for the usual few ranges.
 #[derive(Debug, Default)]
-pub(crate) struct Accept {
-    ranges: smallvec::SmallVec<[(String, String, f32); 4]>,
+pub(crate) struct Accept<'h> {
+    ranges: smallvec::SmallVec<[(&'h str, &'h str, f32); 4]>,
 }
 
-impl Accept {
+impl<'h> Accept<'h> {
     /// Parses `text` (`text/html, application/json;q=0.9, */*;q=0.1`).
-    pub(crate) fn parse(text: &str) -> Self {
+    pub(crate) fn parse(text: &'h str) -> Self {
         let mut accept = Accept::default();
         for range in text.split(',') {
             let mut params = range.split(';');
@@ -23,9 +24,7 @@ impl Accept {
                 .unwrap_or(1.0)
                 .clamp(0.0, 1.0);
             let (t, sub) = r.split_once('/').unwrap_or((r, ""));
-            accept
-                .ranges
-                .push((t.to_ascii_lowercase(), sub.to_ascii_lowercase(), q));
+            accept.ranges.push((t, sub, q));
         }
         accept
     }
@@ -36,12 +35,16 @@ impl Accept {
     pub(crate) fn score(&self, media_type: &str) -> u32 {
         let (ty, sub) = media_type.split_once('/').unwrap_or((media_type, ""));
         let mut best = 0;
-        for (rt, rs, q) in &self.ranges {
-            let specificity = match (rt.as_str(), rs.as_str()) {
-                ("*", "*") => 1,
-                (t, "*") if t == ty => 2,
-                (t, s) if t == ty && (s == sub || suffix_matches(s, sub)) => 3,
-                _ => continue,
+        for &(rt, rs, ref q) in &self.ranges {
+            let same_type = rt.eq_ignore_ascii_case(ty);
+            let specificity = if rt == "*" && rs == "*" {
+                1
+            } else if same_type && rs == "*" {
+                2
+            } else if same_type && (rs.eq_ignore_ascii_case(sub) || suffix_matches(rs, sub)) {
+                3
+            } else {
+                continue;
             };
             if *q > 0.0 {
                 best = best.max((q * 1000.0) as u32 * 4 + specificity);

@@ -190,11 +190,14 @@ pub fn allowed_methods<S: AsRef<str>>(contract: &Contract, segments: &[S]) -> Ve
     allow
 }
 
+/// Header lookups made for one request: (name, value found).
+type SeenHeaders<'r> = SmallVec<[(HeaderName, Option<&'r HeaderValue>); 4]>;
+
 /// What every candidate compares against, looked up once per request.
 struct Negotiation<'r> {
     accept_header: Option<&'r str>,
     /// `accept_header` parsed, on first use (a lone candidate never is).
-    accept: std::cell::OnceCell<Accept>,
+    accept: std::cell::OnceCell<Accept<'r>>,
     /// The last (media type, score): candidates of one action mostly share
     /// their media type.
     last_accept: std::cell::RefCell<Option<(&'r str, u32)>>,
@@ -203,11 +206,11 @@ struct Negotiation<'r> {
     /// Documented header names already looked up in the request. Candidates
     /// of one action document the same few headers; a linear scan over
     /// them is cheaper than hashing a custom header name again for each.
-    seen: std::cell::RefCell<Vec<(HeaderName, Option<&'r HeaderValue>)>>,
+    seen: std::cell::RefCell<SeenHeaders<'r>>,
 }
 
 impl<'r> Negotiation<'r> {
-    fn accept_score(&self, accept: &Accept, media: &'r str) -> u32 {
+    fn accept_score(&self, accept: &Accept<'_>, media: &'r str) -> u32 {
         let mut last = self.last_accept.borrow_mut();
         if let Some((m, score)) = *last
             && m == media
