@@ -139,6 +139,9 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         )?;
         return Ok(ExitCode::from(1));
     }
+    // The contract holds everything serving needs; the parsed documents
+    // (sources, models) would only take memory.
+    drop(loaded);
     drop(err);
     let listener = std::net::TcpListener::bind((args.host.as_str(), args.port))
         .with_context(|| format!("cannot listen on {}:{}", args.host, args.port))?;
