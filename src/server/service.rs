@@ -85,7 +85,7 @@ where
     }
     state.log.write(&RequestLine {
         method: method.as_str(),
-        path: uri.path(),
+        path: uri.path_and_query().map_or(uri.path(), |p| p.as_str()),
         status: res.status().as_u16(),
         transaction: documented.map_or(answered.problem, |tx| tx.label.as_str()),
         micros: started.elapsed().as_micros(),
