@@ -6,4 +6,5 @@ mod cors;
 mod robustness;
 mod serve;
 mod serve_binary;
+mod snapshots_diag;
 mod support;

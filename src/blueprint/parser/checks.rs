@@ -12,6 +12,7 @@ impl Parser<'_> {
         self.resolve_models();
         self.check_parameters();
         self.check_duplicates();
+        self.check_unanswered_requests();
     }
 
     /// Fills `[Name][]` references from the resource models.
@@ -116,6 +117,26 @@ impl Parser<'_> {
         }
         for (at, message) in warnings {
             self.warn(at, message);
+        }
+    }
+
+    /// A request with no response after it cannot be served or verified.
+    pub(super) fn check_unanswered_requests(&mut self) {
+        let unanswered: Vec<usize> = self
+            .bp
+            .groups
+            .iter()
+            .flat_map(|g| &g.resources)
+            .flat_map(|r| &r.actions)
+            .flat_map(|a| &a.examples)
+            .filter(|ex| ex.responses.is_empty())
+            .flat_map(|ex| ex.requests.iter().map(|r| r.message.span.start))
+            .collect();
+        for at in unanswered {
+            self.warn(
+                at,
+                "request has no response, so the mock cannot answer it; add a `+ Response` after it",
+            );
         }
     }
 

@@ -369,9 +369,14 @@ fn tabs_indent_assets_like_four_spaces() {
 
 #[test]
 fn requests_and_responses_pair_into_transactions_as_the_format_defines() {
-    let bp = clean(&format!(
+    let (bp, diags) = parse_str(&format!(
         "{ACTION}+ Response 500\n\n+ Request A\n\n+ Response 200\n\n+ Response 201\n\n+ Request B\n\n+ Request C\n\n+ Response 202\n\n+ Request D\n"
     ));
+    // The request without a response is kept, and reported.
+    assert_eq!(
+        messages(&diags),
+        ["t.apib:18:3: warning: request has no response, so the mock cannot answer it; add a `+ Response` after it"]
+    );
     let pairs: Vec<(Option<&str>, Option<u16>)> = bp
         .transactions()
         .iter()
