@@ -375,7 +375,9 @@ fn requests_and_responses_pair_into_transactions_as_the_format_defines() {
     // The request without a response is kept, and reported.
     assert_eq!(
         messages(&diags),
-        ["t.apib:18:3: warning: request has no response, so the mock cannot answer it; add a `+ Response` after it"]
+        [
+            "t.apib:18:3: warning: request has no response, so the mock cannot answer it; add a `+ Response` after it"
+        ]
     );
     let pairs: Vec<(Option<&str>, Option<u16>)> = bp
         .transactions()
