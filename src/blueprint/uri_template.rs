@@ -103,11 +103,14 @@ impl UriTemplate {
     pub fn parse(raw: &str) -> Result<Self, TemplateError> {
         let mut parts = Vec::new();
         let mut literal_start = 0;
+        let mut query_started = false;
         let mut rest = raw.char_indices().peekable();
         while let Some((i, c)) = rest.next() {
             match c {
                 '{' => {
-                    push_literal(&mut parts, &raw[literal_start..i]);
+                    let literal = &raw[literal_start..i];
+                    push_literal(&mut parts, literal, query_started);
+                    query_started |= literal.contains(['?', '#']);
                     let close = raw[i..]
                         .find('}')
                         .map(|n| i + n)
@@ -122,7 +125,10 @@ impl UriTemplate {
                             message: "`{` inside an expression; expressions cannot nest".into(),
                         });
                     }
-                    parts.push(Part::Expression(parse_expression(body, i + 1)?));
+                    let expression = parse_expression(body, i + 1)?;
+                    query_started |=
+                        expression.operator.is_query() || expression.operator == Operator::Fragment;
+                    parts.push(Part::Expression(expression));
                     while rest.peek().is_some_and(|&(j, _)| j <= close) {
                         rest.next();
                     }
@@ -143,7 +149,7 @@ impl UriTemplate {
                 _ => {}
             }
         }
-        push_literal(&mut parts, &raw[literal_start..]);
+        push_literal(&mut parts, &raw[literal_start..], query_started);
         Ok(Self {
             raw: raw.to_string(),
             parts,
@@ -301,17 +307,12 @@ fn encode(value: &str, reserved: bool) -> String {
 }
 
 /// Splits literal text at Rails `:name` path segments.
-fn push_literal(parts: &mut Vec<Part>, text: &str) {
+fn push_literal(parts: &mut Vec<Part>, text: &str, in_query: bool) {
+    // Only the path part can hold Rails segments; after a `?` a colon is
+    // data.
     if text.is_empty() {
         return;
     }
-    // Only the path part can hold Rails segments; after a literal `?`
-    // a colon is data.
-    let in_query = parts.iter().any(|p| match p {
-        Part::Literal(t) => t.contains('?'),
-        Part::Expression(e) => e.operator.is_query(),
-        Part::Rails(_) => false,
-    });
     let path_end = if in_query {
         0
     } else {
@@ -460,6 +461,8 @@ mod tests {
     fn colons_that_are_not_whole_segments_stay_literal() {
         assert!(vars("/a:b/c").is_empty());
         assert!(vars("/a?x=:y").is_empty());
+        assert_eq!(vars("/a?x=1{b}/:id"), ["b"]);
+        assert_eq!(vars("/a{?q}/:id"), ["q"]);
         assert!(vars("/a/:1").is_empty());
     }
 

@@ -276,9 +276,18 @@ fn miss(
     problem.response(detail, extra)
 }
 
+/// How much of a request path the closest-route search compares.
+const MAX_COMPARED_PATH: usize = 200;
+
 /// Up to three documented routes closest to `path`: most leading segments
 /// in common, then the smallest edit distance. Only runs on a miss.
 fn closest_routes<'c>(contract: &'c Contract, path: &str) -> Vec<&'c Endpoint> {
+    // The edit distance is quadratic: bound the request side so a 64 KiB
+    // path cannot make a miss expensive (routes are the spec's own).
+    let path = match path.char_indices().nth(MAX_COMPARED_PATH) {
+        Some((cut, _)) => &path[..cut],
+        None => path,
+    };
     let wanted: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
     let mut scored: Vec<(usize, usize, usize, &Endpoint)> = contract
         .endpoints()
