@@ -1,6 +1,8 @@
 //! The incoming request, read once into our own type so every check is
 //! synchronous and hyper-free.
 
+use std::cell::OnceCell;
+
 use bytes::Bytes;
 use hyper::header::HeaderMap;
 use hyper::{Method, header};
@@ -23,10 +25,10 @@ pub struct RecordedRequest {
     pub headers: HeaderMap,
     /// The whole body.
     pub body: Bytes,
-    /// The body parsed as JSON, when it is JSON.
-    pub json: Option<Value>,
-    /// The structure fingerprint of `json`.
+    /// The structure fingerprint of the body, when the body is JSON.
     pub json_shape: Option<u64>,
+    /// The body as a JSON value, parsed on first use (see `json`).
+    json: OnceCell<Value>,
 }
 
 /// Why a request cannot even be matched.
@@ -65,11 +67,13 @@ impl RecordedRequest {
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok());
         let declared_json = content_type.is_some_and(crate::blueprint::is_json_media_type);
-        let json = if body.is_empty() {
+        // One streaming pass validates the body and fingerprints its
+        // structure; the value itself is built only if scoring needs it.
+        let json_shape = if body.is_empty() {
             None
         } else if declared_json {
-            match serde_json::from_slice(&body) {
-                Ok(v) => Some(v),
+            match super::json_shape::shape_of(&body) {
+                Ok(shape) => Some(shape),
                 Err(e) => {
                     return Err(RequestError::InvalidJson {
                         message: e.to_string(),
@@ -77,11 +81,10 @@ impl RecordedRequest {
                 }
             }
         } else if content_type.is_none() {
-            serde_json::from_slice(&body).ok()
+            super::json_shape::shape_of(&body).ok()
         } else {
             None
         };
-        let json_shape = json.as_ref().map(super::json_shape::shape_hash);
         Ok(Self {
             json_shape,
             method,
@@ -90,8 +93,18 @@ impl RecordedRequest {
             query,
             headers,
             body,
-            json,
+            json: OnceCell::new(),
         })
+    }
+
+    /// The body as a JSON value, when it is JSON (parsed once, on first
+    /// call).
+    pub fn json(&self) -> Option<&Value> {
+        self.json_shape?;
+        Some(
+            self.json
+                .get_or_init(|| serde_json::from_slice(&self.body).unwrap_or(Value::Null)),
+        )
     }
 
     /// The first value of header `name`, if it is text.
@@ -157,13 +170,14 @@ mod tests {
             RequestError::InvalidJson { .. }
         ));
         assert_eq!(
-            req("/", None, None, "{\"a\":1}").unwrap().json,
+            req("/", None, None, "{\"a\":1}").unwrap().json().cloned(),
             Some(serde_json::json!({"a": 1}))
         );
         assert_eq!(
             req("/", None, Some("text/plain"), "{\"a\":1}")
                 .unwrap()
-                .json,
+                .json()
+                .cloned(),
             None
         );
     }

@@ -13,7 +13,7 @@ use smallvec::SmallVec;
 /// The `Prefer` header (RFC 7240).
 const PREFER: HeaderName = HeaderName::from_static("prefer");
 
-use super::json_shape::{same_structure, similarity};
+use super::json_shape::similarity;
 use super::negotiate::{Accept, Preference};
 use super::request::RecordedRequest;
 use crate::contract::{CompiledTransaction, Contract, ExpectedBody};
@@ -113,16 +113,42 @@ pub fn select(contract: &Contract, req: &RecordedRequest) -> MatchOutcome {
             scored.push((score, id));
         }
     }
-    // Pass 2: the body similarity, the one costly signal, only where it can
-    // decide: among candidates tied on every stronger signal.
-    let top = scored.iter().map(|(s, _)| s.before_similarity()).max();
-    for (s, id) in &mut scored {
-        if Some(s.before_similarity()) == top
-            && !s.body_structure
-            && let (ExpectedBody::Json { value, .. }, Some(got)) =
-                (&contract.transaction(*id).request.body, &req.json)
-        {
-            s.body_similarity = similarity(value, got);
+    // Pass 2: the JSON signals that need the request body as a value, only
+    // where they can decide. Among the candidates tied on every signal
+    // before the body: exact equality matters only if two or more of them
+    // share the request's structure (exact implies structure); similarity
+    // matters only if none does. In the common case neither is needed and
+    // the body is never parsed into a value.
+    let before_body = |s: &Score| {
+        (
+            s.accept,
+            s.content_type,
+            s.query_names,
+            s.query_values,
+            s.path_values,
+        )
+    };
+    if let Some(top) = scored.iter().map(|(s, _)| before_body(s)).max()
+        && req.json_shape.is_some()
+    {
+        let structured = scored
+            .iter()
+            .filter(|(s, _)| before_body(s) == top && s.body_structure)
+            .count();
+        for (s, id) in &mut scored {
+            let ExpectedBody::Json { value, .. } = &contract.transaction(*id).request.body else {
+                continue;
+            };
+            if before_body(s) != top {
+                continue;
+            }
+            match (s.body_structure, structured) {
+                (true, 2..) => s.body_exact = req.json() == Some(value),
+                (false, 0) => {
+                    s.body_similarity = req.json().map_or(i64::MIN, |got| similarity(value, got));
+                }
+                _ => {}
+            }
         }
     }
     // The best score; the first in document order among equals.
@@ -233,21 +259,6 @@ impl<'r> Negotiation<'r> {
     }
 }
 
-impl Score {
-    /// The signals before the body similarity, the one costly signal.
-    fn before_similarity(&self) -> (u32, bool, u32, u32, u32, bool, bool) {
-        (
-            self.accept,
-            self.content_type,
-            self.query_names,
-            self.query_values,
-            self.path_values,
-            self.body_exact,
-            self.body_structure,
-        )
-    }
-}
-
 /// Scores `tx` on every signal but the body similarity (see `select`).
 fn score<'r>(
     tx: &'r CompiledTransaction,
@@ -281,18 +292,12 @@ fn score<'r>(
         .iter()
         .filter(|(i, value)| req.segments.get(*i) == Some(value.as_str()))
         .count() as u32;
-    match (&expected.body, &req.json) {
-        (ExpectedBody::Json { value, shape }, Some(got)) => {
-            // Same fingerprint first: one integer comparison rules out most
-            // candidates before any walk over the values.
-            if req.json_shape == Some(*shape) && same_structure(value, got) {
-                s.body_structure = true;
-                s.body_exact = value == got;
-                // Equal structures have equal similarity; keep it neutral.
-                s.body_similarity = i64::MAX;
-            } else {
-                s.body_similarity = i64::MIN;
-            }
+    match (&expected.body, req.json_shape) {
+        (ExpectedBody::Json { shape, .. }, Some(got)) => {
+            // One integer comparison; exactness and similarity, which need
+            // the values, are left to `select`'s second pass.
+            s.body_structure = got == *shape;
+            s.body_similarity = if s.body_structure { i64::MAX } else { i64::MIN };
         }
         (ExpectedBody::Text(doc), _) if !req.body.is_empty() => {
             s.body_exact = doc.trim_end() == req.body_text().trim_end();

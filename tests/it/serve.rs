@@ -281,6 +281,16 @@ async fn json_bodies_rank_exact_then_structure_and_text_compares_as_text() {
         "[\"shape\"]\n"
     );
     assert_eq!(search("milk", "text/plain").await, "text\n");
+    // Two documented bodies with the same structure: exact values decide,
+    // then document order.
+    assert_eq!(
+        search("{\"limit\":5,\"q\":\"bread\"}", "application/json").await,
+        "[\"same shape, other values\"]\n"
+    );
+    assert_eq!(
+        search("{\"q\":\"x\",\"limit\":1}", "application/json").await,
+        "[\"exact\"]\n"
+    );
 }
 
 #[tokio::test]
