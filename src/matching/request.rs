@@ -15,8 +15,6 @@ use crate::contract::path_pattern::{DecodedPath, valid_percent_encoding};
 pub struct RecordedRequest {
     /// The method.
     pub method: Method,
-    /// The raw path, as sent.
-    pub path: String,
     /// Decoded, non-empty path segments.
     pub segments: DecodedPath,
     /// Decoded query pairs, in order.
@@ -89,7 +87,6 @@ impl RecordedRequest {
             json_shape,
             method,
             segments: DecodedPath::new(path),
-            path: path.to_string(),
             query,
             headers,
             body,

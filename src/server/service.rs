@@ -204,7 +204,7 @@ where
             res
         }
         MatchOutcome::NoRoute => {
-            let closest: Vec<_> = closest_routes(contract, &request.path)
+            let closest: Vec<_> = closest_routes(contract, uri.path())
                 .into_iter()
                 .map(|e| json!({"method": e.method.as_str(), "uri_template": e.template, "example_uri": e.example_uri, "name": e.label}))
                 .collect();
@@ -213,7 +213,8 @@ where
                 Problem::NoRoute,
                 format!(
                     "{} {} matches no URI template of the contract",
-                    request.method, request.path
+                    request.method,
+                    uri.path()
                 ),
                 json!({ "closest": closest }),
             )
@@ -225,7 +226,7 @@ where
                 Problem::MethodNotAllowed,
                 format!(
                     "{} is documented for {}, not {}",
-                    request.path,
+                    uri.path(),
                     list.join(", "),
                     request.method
                 ),
