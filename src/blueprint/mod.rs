@@ -10,6 +10,7 @@
 
 mod markdown;
 pub mod model;
+pub mod mson;
 mod parameters;
 mod parser;
 mod rspec;

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
+use super::mson::ValueElement;
 use super::uri_template::UriTemplate;
 use crate::diag::Span;
 
@@ -171,16 +172,19 @@ impl Message {
     }
 }
 
-/// A `+ Body` or `+ Schema` asset: its text, byte for byte.
+/// A `+ Body` or `+ Schema` asset: its text, byte for byte, or the JSON
+/// generated from MSON Attributes.
 #[derive(Clone, Debug, Serialize)]
 pub struct Asset {
     /// The content, code-block indentation removed.
     pub text: String,
-    /// Where the content starts.
+    /// Where the content starts (for a generated asset: the Attributes).
     pub span: Span,
+    /// Generated from `+ Attributes` rather than written in the document.
+    pub generated: bool,
 }
 
-/// An `+ Attributes [(TYPE)]` section, kept as its raw MSON text.
+/// An `+ Attributes [(TYPE)]` section.
 #[derive(Clone, Debug, Serialize)]
 pub struct Attributes {
     /// The type in parentheses, e.g. `Note` or `array[Note]`.
@@ -189,19 +193,25 @@ pub struct Attributes {
     pub text: String,
     /// The section.
     pub span: Span,
+    /// The MSON it holds: a value element without identifier.
+    #[serde(skip)]
+    pub element: ValueElement,
 }
 
-/// A named type under `# Data Structures`, kept as raw MSON text.
+/// A named type under `# Data Structures`.
 #[derive(Clone, Debug, Serialize)]
 pub struct DataStructure {
     /// `### NAME`.
     pub name: String,
     /// `(BASE)` after the name.
     pub base: Option<String>,
-    /// The text below the heading.
+    /// The description paragraphs below the heading.
     pub text: String,
     /// The heading.
     pub span: Span,
+    /// The MSON definition, its identifier the type's name.
+    #[serde(skip)]
+    pub element: ValueElement,
 }
 
 /// One URI parameter from `+ Parameters`.

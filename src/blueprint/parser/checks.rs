@@ -10,6 +10,7 @@ use crate::diag::Diagnostic;
 impl Parser<'_> {
     pub(super) fn finish(&mut self) {
         self.resolve_models();
+        self.resolve_mson();
         self.check_parameters();
         self.check_duplicates();
         self.check_unanswered_requests();

@@ -8,7 +8,7 @@ use regex::Regex;
 
 use super::walk::{Parser, append_paragraph};
 use crate::blueprint::markdown::{BlockKind, Item};
-use crate::blueprint::model::{Asset, Attributes, Message};
+use crate::blueprint::model::{Asset, Message};
 use crate::blueprint::signature::{self, ItemKind};
 use crate::diag::Span;
 
@@ -277,28 +277,6 @@ impl<'a> Parser<'a> {
         }
     }
 
-    pub(super) fn attributes(&mut self, item: &Item, type_spec: Option<&str>) -> Attributes {
-        let at = item.span.start;
-        self.warn_mson(at, "Attributes");
-        Attributes {
-            type_spec: type_spec.map(str::to_string),
-            text: self.slice(item.span).trim_end().to_string(),
-            span: item.span,
-        }
-    }
-
-    pub(super) fn warn_mson(&mut self, at: usize, what: &str) {
-        if !self.mson_warned {
-            self.mson_warned = true;
-            self.warn(
-                at,
-                format!(
-                    "MSON {what} are kept but not yet turned into bodies or schemas; messages \
-                     that rely on them have no body (this warning is shown once per file)"
-                ),
-            );
-        }
-    }
 }
 
 fn asset(text: String, span: Span, offsets: &[usize]) -> Asset {
@@ -306,6 +284,7 @@ fn asset(text: String, span: Span, offsets: &[usize]) -> Asset {
     Asset {
         text,
         span: Span::new(start, span.end),
+        generated: false,
     }
 }
 

@@ -8,6 +8,7 @@
 
 mod checks;
 mod message;
+mod mson;
 mod params;
 mod walk;
 

@@ -7,9 +7,10 @@
 //! description. Problems are recorded and parsing goes on: a spec with one
 //! broken action still serves all the others.
 
+use super::mson::DsSection;
 use crate::blueprint::markdown::{self, Block, BlockKind, Item};
 use crate::blueprint::model::{
-    Action, Blueprint, DataStructure, Example, Group, Message, Request, Resource, Response,
+    Action, Blueprint, Example, Group, Message, Request, Resource, Response,
 };
 use crate::blueprint::rspec;
 use crate::blueprint::signature::{self, HeadingKind, ItemKind};
@@ -30,7 +31,7 @@ pub fn parse(source: &SourceFile) -> (Blueprint, Vec<Diagnostic>) {
         cursor: Cursor::Overview,
         stray_heading: None,
         in_endpoint: false,
-        mson_warned: false,
+        ds_section: DsSection::default(),
     };
     let blocks = markdown::blocks(source.text());
     for (i, block) in blocks.iter().enumerate() {
@@ -65,7 +66,7 @@ pub(super) struct Parser<'a> {
     pub(super) stray_heading: Option<(Span, String)>,
     /// The current resource came from a `## Name [METHOD URI]` endpoint.
     pub(super) in_endpoint: bool,
-    pub(super) mson_warned: bool,
+    pub(super) ds_section: DsSection,
 }
 
 impl<'a> Parser<'a> {
@@ -86,6 +87,7 @@ impl<'a> Parser<'a> {
     pub(super) fn block(&mut self, index: usize, block: &Block) {
         match &block.kind {
             BlockKind::Heading => self.heading(block.span),
+            _ if self.cursor == Cursor::DataStructures => self.data_structure_block(block),
             BlockKind::Paragraph if index == 0 && self.metadata(block.span) => {}
             BlockKind::List(items) => {
                 for item in items {
@@ -133,7 +135,6 @@ impl<'a> Parser<'a> {
                 self.cursor = Cursor::Group;
             }
             HeadingKind::DataStructures => {
-                self.warn_mson(at, "Data Structures");
                 self.cursor = Cursor::DataStructures;
             }
             HeadingKind::Resource { name, uri, uri_at } => {
@@ -206,19 +207,9 @@ impl<'a> Parser<'a> {
                 self.bp.name = Some(text.to_string());
             }
             Cursor::DataStructures => {
-                let (name, base) = match text.rfind('(') {
-                    Some(open) if text.ends_with(')') => (
-                        text[..open].trim(),
-                        Some(text[open + 1..text.len() - 1].trim().to_string()),
-                    ),
-                    _ => (text, None),
-                };
-                self.bp.data_structures.push(DataStructure {
-                    name: name.to_string(),
-                    base,
-                    text: String::new(),
-                    span: Span::new(at, span.end),
-                });
+                if !self.data_structure_section(text) {
+                    self.data_structure(text, at, span);
+                }
             }
             Cursor::Action => {
                 self.stray_heading = Some((Span::new(at, span.end), text.to_string()));

@@ -1,0 +1,276 @@
+//! MSON → a JSON Schema (draft 4), shaped as the reference emits it:
+//!
+//! - objects list `properties` in order, `required` members (every member
+//!   under `fixed`), `additionalProperties: false` under `fixed`, and
+//!   `oneOf` for `One Of` alternatives;
+//! - primitives give their `type` (`[type, "null"]` when `nullable`), their
+//!   value as a one-value `enum` under `fixed`, and any `default`;
+//! - enums list their members; arrays give `items` only under `fixed`
+//!   (a tuple of the items) or `fixed-type` (the item type);
+//! - members keep their description.
+
+use super::json::Json;
+use super::render::{self, Role, item_type, own_literal, split_values};
+use super::syntax::{Element, Sample, TypeName, ValueElement};
+use super::types::{Base, TypeTable};
+
+const DRAFT_4: &str = "http://json-schema.org/draft-04/schema#";
+
+/// The schema of an Attributes section.
+pub fn schema(table: &TypeTable, el: &ValueElement) -> Json {
+    let mut s = Schemer {
+        table,
+        stack: Vec::new(),
+    };
+    let mut pairs = vec![("$schema".to_string(), Json::str(DRAFT_4))];
+    pairs.extend(s.value(el, None, Role::Member, false, 0));
+    Json::Object(pairs)
+}
+
+/// What an object's members add up to.
+#[derive(Default)]
+struct Members {
+    properties: Vec<(String, Json)>,
+    required: Vec<String>,
+    one_of: Vec<Json>,
+}
+
+struct Schemer<'t> {
+    table: &'t TypeTable,
+    stack: Vec<&'t str>,
+}
+
+impl<'t> Schemer<'t> {
+    fn value(
+        &mut self,
+        el: &'t ValueElement,
+        inherited: Option<&'t TypeName>,
+        role: Role,
+        fixed: bool,
+        depth: usize,
+    ) -> Vec<(String, Json)> {
+        if depth > render::MAX_DEPTH {
+            return Vec::new();
+        }
+        let fixed = fixed || el.type_spec.attrs.fixed;
+        let base = self.table.base_of(el, inherited);
+        let named = el
+            .type_spec
+            .name
+            .as_ref()
+            .or(inherited)
+            .filter(|t| Base::primitive(&t.name).is_none());
+        let nullable = el.type_spec.attrs.nullable;
+        let mut out = Vec::new();
+        match base {
+            Base::Object => {
+                out.push(type_entry("object", nullable));
+                let mut m = Members::default();
+                if let Some(t) = named {
+                    self.with_named(t, |s, def| s.object_members(def, &mut m, fixed, depth));
+                }
+                self.members(&el.children, &mut m, fixed, depth);
+                out.push(("properties".into(), Json::Object(m.properties)));
+                if !m.required.is_empty() {
+                    let names = m.required.into_iter().map(Json::String).collect();
+                    out.push(("required".into(), Json::Array(names)));
+                }
+                if fixed {
+                    out.push(("additionalProperties".into(), Json::Bool(false)));
+                }
+                if !m.one_of.is_empty() {
+                    out.push(("oneOf".into(), Json::Array(m.one_of)));
+                }
+            }
+            Base::Array => {
+                out.push(type_entry("array", nullable));
+                if fixed {
+                    let items = self.tuple_items(el, role, fixed, depth);
+                    if !items.is_empty() {
+                        out.push(("items".into(), Json::Array(items)));
+                    }
+                } else if el.type_spec.attrs.fixed_type
+                    && let Some(t) = item_type(el)
+                {
+                    let item = self.type_schema(t, depth);
+                    out.push(("items".into(), Json::Object(item)));
+                }
+            }
+            Base::Enum => {
+                let values = self.enum_values(el, named, role);
+                if !values.is_empty() {
+                    let member_base = item_type(el)
+                        .and_then(|t| self.table.base_of_name(&t.name))
+                        .unwrap_or(Base::String);
+                    out.push(type_entry(member_base.json_name(), nullable));
+                    out.push(("enum".into(), Json::Array(values)));
+                }
+            }
+            primitive => {
+                out.push(type_entry(primitive.json_name(), nullable));
+                if fixed
+                    && let Some(lit) = own_literal(el, role)
+                    && let Some(v) = render::primitive(primitive, &lit.text)
+                {
+                    out.push(("enum".into(), Json::Array(vec![v])));
+                }
+            }
+        }
+        if role == Role::Member && depth > 0 && !el.description.is_empty() {
+            out.push(("description".into(), Json::str(el.description.clone())));
+        }
+        if let Some(default) = self.default_value(el, base, role) {
+            out.push(("default".into(), default));
+        }
+        out
+    }
+
+    fn with_named<R>(
+        &mut self,
+        t: &'t TypeName,
+        f: impl FnOnce(&mut Self, &'t ValueElement) -> R,
+    ) -> Option<R> {
+        let name = t.name.as_str();
+        if self.stack.contains(&name) {
+            return None;
+        }
+        let def = self.table.get(name)?;
+        self.stack.push(name);
+        let out = f(self, def);
+        self.stack.pop();
+        Some(out)
+    }
+
+    /// The schema of a type named in `array[T]` under `fixed-type`.
+    fn type_schema(&mut self, t: &'t TypeName, depth: usize) -> Vec<(String, Json)> {
+        match Base::primitive(&t.name) {
+            Some(b) => vec![type_entry(b.json_name(), false)],
+            None => self
+                .with_named(t, |s, def| s.value(def, None, Role::Member, false, depth + 1))
+                .unwrap_or_default(),
+        }
+    }
+
+    fn object_members(&mut self, def: &'t ValueElement, m: &mut Members, fixed: bool, depth: usize) {
+        let fixed = fixed || def.type_spec.attrs.fixed;
+        if let Some(base) = def
+            .type_spec
+            .name
+            .as_ref()
+            .filter(|t| Base::primitive(&t.name).is_none())
+        {
+            self.with_named(base, |s, parent| s.object_members(parent, m, fixed, depth));
+        }
+        self.members(&def.children, m, fixed, depth);
+    }
+
+    fn members(&mut self, children: &'t [Element], m: &mut Members, fixed: bool, depth: usize) {
+        for child in children {
+            match child {
+                Element::Value(v) => {
+                    let Some(name) = v.identifier_text().filter(|_| !v.variable) else {
+                        continue;
+                    };
+                    let schema = self.value(v, None, Role::Member, fixed, depth + 1);
+                    Json::set(&mut m.properties, name.to_string(), Json::Object(schema));
+                    let attrs = v.type_spec.attrs;
+                    if (attrs.required || fixed) && !attrs.optional && !m.required.iter().any(|r| r == name) {
+                        m.required.push(name.to_string());
+                    }
+                }
+                Element::Include(t) => {
+                    self.with_named(t, |s, def| s.object_members(def, m, fixed, depth));
+                }
+                Element::OneOf(options) => {
+                    for option in options {
+                        let mut alt = Members::default();
+                        self.members(std::slice::from_ref(option), &mut alt, fixed, depth);
+                        let mut pairs = vec![("properties".to_string(), Json::Object(alt.properties))];
+                        if !alt.required.is_empty() {
+                            let names = alt.required.into_iter().map(Json::String).collect();
+                            pairs.push(("required".into(), Json::Array(names)));
+                        }
+                        m.one_of.push(Json::Object(pairs));
+                    }
+                }
+                Element::Group(group) => self.members(group, m, fixed, depth),
+            }
+        }
+    }
+
+    /// Under `fixed`, every item of an array is a position of a tuple.
+    fn tuple_items(&mut self, el: &'t ValueElement, role: Role, fixed: bool, depth: usize) -> Vec<Json> {
+        let inner = item_type(el);
+        let mut items = Vec::new();
+        if let Some(lit) = own_literal(el, role) {
+            let base = inner
+                .and_then(|t| self.table.base_of_name(&t.name))
+                .unwrap_or(Base::String);
+            for v in split_values(lit) {
+                if let Some(value) = render::primitive(base, v) {
+                    items.push(Json::Object(vec![
+                        type_entry(base.json_name(), false),
+                        ("enum".into(), Json::Array(vec![value])),
+                    ]));
+                }
+            }
+        }
+        for child in &el.children {
+            if let Element::Value(v) = child {
+                items.push(Json::Object(self.value(v, inner, Role::Item, fixed, depth + 1)));
+            }
+        }
+        items
+    }
+
+    fn enum_values(&mut self, el: &'t ValueElement, named: Option<&'t TypeName>, role: Role) -> Vec<Json> {
+        let base = item_type(el)
+            .and_then(|t| self.table.base_of_name(&t.name))
+            .unwrap_or(Base::String);
+        let mut values: Vec<Json> = el
+            .children
+            .iter()
+            .filter_map(|c| match c {
+                Element::Value(v) => own_literal(v, Role::Item),
+                _ => None,
+            })
+            .filter_map(|l| render::primitive(base, &l.text))
+            .collect();
+        if values.is_empty()
+            && let Some(t) = named
+        {
+            values = self
+                .with_named(t, |s, def| s.enum_values(def, None, role))
+                .unwrap_or_default();
+        }
+        values
+    }
+
+    fn default_value(&self, el: &ValueElement, base: Base, role: Role) -> Option<Json> {
+        let lit = match el.defaults.first() {
+            Some(Sample::Text(l)) => l,
+            Some(Sample::Elements(_)) => return None,
+            None if el.type_spec.attrs.default => own_literal(el, role)?,
+            None => return None,
+        };
+        match base {
+            Base::Array => Some(Json::Array(
+                split_values(lit)
+                    .into_iter()
+                    .map(Json::str)
+                    .collect(),
+            )),
+            Base::Object => None,
+            b => render::primitive(b, &lit.text),
+        }
+    }
+}
+
+fn type_entry(name: &str, nullable: bool) -> (String, Json) {
+    let value = if nullable {
+        Json::Array(vec![Json::str(name), Json::str("null")])
+    } else {
+        Json::str(name)
+    };
+    ("type".to_string(), value)
+}

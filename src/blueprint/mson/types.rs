@@ -1,0 +1,329 @@
+//! Named types and what every element resolves to.
+//!
+//! A named type comes from a `# Data Structures` heading or from a named
+//! resource's `+ Attributes` (the resource name is the type name). Members
+//! may refer to types recursively (`+ parent (Node)`): rendering stops at
+//! the second visit. Inheritance (`## B (A)`) and mixins (`+ Include A`)
+//! that lead back to the type itself describe an infinite structure and
+//! are errors, as in the reference.
+
+use std::collections::HashMap;
+
+use super::syntax::{Element, Sample, TypeName, ValueElement};
+use super::{render, schema};
+
+/// The base type every MSON value ends up as.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Base {
+    String,
+    Number,
+    Boolean,
+    Object,
+    Array,
+    Enum,
+}
+
+impl Base {
+    /// A primitive type name (`string`, `object`...), case-insensitive.
+    pub fn primitive(name: &str) -> Option<Base> {
+        Some(match name.to_ascii_lowercase().as_str() {
+            "string" => Base::String,
+            "number" => Base::Number,
+            "boolean" => Base::Boolean,
+            "object" => Base::Object,
+            "array" => Base::Array,
+            "enum" => Base::Enum,
+            _ => return None,
+        })
+    }
+
+    pub fn json_name(self) -> &'static str {
+        match self {
+            Base::String | Base::Enum => "string",
+            Base::Number => "number",
+            Base::Boolean => "boolean",
+            Base::Object => "object",
+            Base::Array => "array",
+        }
+    }
+}
+
+/// A problem found in MSON, located at a source offset.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Problem {
+    pub at: usize,
+    pub error: bool,
+    pub message: String,
+}
+
+/// The body and schema generated from one Attributes section.
+#[derive(Clone, Debug)]
+pub struct Generated {
+    pub body: String,
+    pub schema: String,
+}
+
+/// The named types of a blueprint.
+#[derive(Debug, Default)]
+pub struct TypeTable {
+    types: HashMap<String, ValueElement>,
+}
+
+impl TypeTable {
+    /// Builds the table; a second definition of a name is reported and
+    /// ignored (the first one wins, as in the reference).
+    pub fn new(definitions: impl IntoIterator<Item = ValueElement>) -> (TypeTable, Vec<Problem>) {
+        let mut table = TypeTable::default();
+        let mut problems = Vec::new();
+        for def in definitions {
+            let Some(name) = def.identifier_text().map(str::to_string) else {
+                continue;
+            };
+            if Base::primitive(&name).is_some() {
+                problems.push(Problem {
+                    at: def.span.start,
+                    error: true,
+                    message: format!("`{name}` is a base type name and cannot name a type"),
+                });
+                continue;
+            }
+            if table.types.contains_key(&name) {
+                problems.push(Problem {
+                    at: def.span.start,
+                    error: false,
+                    message: format!(
+                        "named type `{name}` is already defined; this definition is ignored"
+                    ),
+                });
+                continue;
+            }
+            table.types.insert(name, def);
+        }
+        (table, problems)
+    }
+
+    pub fn get(&self, name: &str) -> Option<&ValueElement> {
+        self.types.get(name)
+    }
+
+    /// The base type a type name stands for, following inheritance; `None`
+    /// for unknown names and cycles.
+    pub fn base_of_name(&self, name: &str) -> Option<Base> {
+        let mut current = name;
+        for _ in 0..=self.types.len() {
+            if let Some(base) = Base::primitive(current) {
+                return Some(base);
+            }
+            let def = self.types.get(current)?;
+            match &def.type_spec.name {
+                Some(t) => current = &t.name,
+                None => return Some(implicit_base(def)),
+            }
+        }
+        None
+    }
+
+    /// The base type of an element; `item_type` is the type an enclosing
+    /// `array[T]`/`enum[T]` gives items that name none.
+    pub fn base_of(&self, el: &ValueElement, item_type: Option<&TypeName>) -> Base {
+        let named = el.type_spec.name.as_ref().or(item_type);
+        match named.and_then(|t| self.base_of_name(&t.name)) {
+            Some(base) => base,
+            None => implicit_base(el),
+        }
+    }
+
+    /// Body and schema for an Attributes section.
+    pub fn generate(&self, el: &ValueElement) -> Generated {
+        Generated {
+            body: render::body(self, el).pretty(),
+            schema: schema::schema(self, el).pretty(),
+        }
+    }
+
+    /// Located problems in the named types themselves: circular
+    /// inheritance or mixins.
+    pub fn check_definitions(&self) -> Vec<Problem> {
+        let mut names: Vec<&String> = self.types.keys().collect();
+        names.sort_by_key(|n| self.types[*n].span.start);
+        let mut problems = Vec::new();
+        for name in names {
+            let def = &self.types[name];
+            if self.reaches(name, def, &mut Vec::new()) {
+                problems.push(Problem {
+                    at: def.span.start,
+                    error: true,
+                    message: format!(
+                        "type `{name}` circularly references itself through its base type or \
+                         an `Include`; it would never end"
+                    ),
+                });
+            }
+        }
+        problems
+    }
+
+    /// Does expanding `def` structurally (base type, mixins) reach
+    /// `target`?
+    fn reaches<'s>(&'s self, target: &str, def: &'s ValueElement, seen: &mut Vec<&'s str>) -> bool {
+        let mut deps: Vec<&'s str> = Vec::new();
+        if let Some(t) = &def.type_spec.name {
+            deps.push(&t.name);
+        }
+        collect_includes(&def.children, &mut deps);
+        for dep in deps {
+            if dep == target {
+                return true;
+            }
+            if seen.contains(&dep) {
+                continue;
+            }
+            seen.push(dep);
+            if let Some(next) = self.types.get(dep)
+                && self.reaches(target, next, seen)
+            {
+                return true;
+            }
+        }
+        false
+    }
+
+    /// Located problems in one element tree: unknown types, values that
+    /// do not fit their type, nested types where none belong.
+    pub fn check_element(&self, el: &ValueElement, problems: &mut Vec<Problem>) {
+        self.check_value(el, None, 0, problems);
+    }
+
+    fn check_value(
+        &self,
+        el: &ValueElement,
+        item_type: Option<&TypeName>,
+        depth: usize,
+        problems: &mut Vec<Problem>,
+    ) {
+        if depth > render::MAX_DEPTH {
+            return;
+        }
+        if let Some(t) = &el.type_spec.name {
+            self.check_name(t, problems);
+        }
+        for t in &el.type_spec.nested {
+            self.check_name(t, problems);
+        }
+        let base = self.base_of(el, item_type);
+        if !el.type_spec.nested.is_empty() && !matches!(base, Base::Array | Base::Enum) {
+            problems.push(Problem {
+                at: el.type_spec.nested[0].at,
+                error: false,
+                message: format!(
+                    "a {} type has no nested types; `[...]` belongs to array and enum",
+                    base.json_name()
+                ),
+            });
+        }
+        if matches!(base, Base::Number | Base::Boolean) {
+            let texts = el
+                .value
+                .iter()
+                .chain(el.samples.iter().chain(&el.defaults).filter_map(|s| match s {
+                    Sample::Text(l) => Some(l),
+                    Sample::Elements(_) => None,
+                }));
+            for lit in texts {
+                if render::primitive(base, &lit.text).is_none() {
+                    let what = el.identifier_text().unwrap_or("value");
+                    problems.push(Problem {
+                        at: el.span.start,
+                        error: false,
+                        message: format!(
+                            "`{}` is not a valid {} for `{what}`; the body shows {}",
+                            lit.text,
+                            base.json_name(),
+                            if base == Base::Number { "0" } else { "false" }
+                        ),
+                    });
+                }
+            }
+        }
+        let inner = if matches!(base, Base::Array | Base::Enum) && el.type_spec.nested.len() == 1 {
+            el.type_spec.nested.first()
+        } else {
+            None
+        };
+        self.check_children(&el.children, inner, depth, problems);
+        for sample in el.samples.iter().chain(&el.defaults) {
+            if let Sample::Elements(children) = sample {
+                self.check_children(children, inner, depth, problems);
+            }
+        }
+    }
+
+    fn check_children(
+        &self,
+        children: &[Element],
+        item_type: Option<&TypeName>,
+        depth: usize,
+        problems: &mut Vec<Problem>,
+    ) {
+        for child in children {
+            match child {
+                Element::Value(v) => self.check_value(v, item_type, depth + 1, problems),
+                Element::Include(t) => self.check_name(t, problems),
+                Element::OneOf(options) | Element::Group(options) => {
+                    self.check_children(options, item_type, depth + 1, problems)
+                }
+            }
+        }
+    }
+
+    fn check_name(&self, t: &TypeName, problems: &mut Vec<Problem>) {
+        if Base::primitive(&t.name).is_some() || self.types.contains_key(&t.name) {
+            return;
+        }
+        let mut known: Vec<&str> = self.types.keys().map(String::as_str).collect();
+        known.sort_unstable();
+        let close = known
+            .iter()
+            .filter(|k| crate::blueprint::edit_distance(&k.to_lowercase(), &t.name.to_lowercase()) <= 2)
+            .map(|k| format!("`{k}`"))
+            .collect::<Vec<_>>();
+        let hint = if !close.is_empty() {
+            format!("; did you mean {}?", close.join(" or "))
+        } else if known.is_empty() {
+            "; define it under `# Data Structures`".to_string()
+        } else {
+            String::new()
+        };
+        problems.push(Problem {
+            at: t.at,
+            error: true,
+            message: format!(
+                "unknown type `{}`: not a base type (string, number, boolean, object, array, \
+                 enum) nor a named type of this document{hint}",
+                t.name
+            ),
+        });
+    }
+}
+
+/// The base of an element that names no type: an object when it has
+/// members, else a string.
+fn implicit_base(el: &ValueElement) -> Base {
+    let has_members = !el.children.is_empty()
+        || el
+            .samples
+            .iter()
+            .chain(&el.defaults)
+            .any(|s| matches!(s, Sample::Elements(_)));
+    if has_members { Base::Object } else { Base::String }
+}
+
+fn collect_includes<'s>(children: &'s [Element], out: &mut Vec<&'s str>) {
+    for child in children {
+        match child {
+            Element::Include(t) => out.push(&t.name),
+            Element::OneOf(options) | Element::Group(options) => collect_includes(options, out),
+            Element::Value(_) => {}
+        }
+    }
+}
