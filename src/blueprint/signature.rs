@@ -151,7 +151,8 @@ pub(crate) fn item(line: &str) -> ItemKind<'_> {
         }
         return ItemKind::Other;
     }
-    if word_is("Attributes") {
+    // The reference also takes the singular.
+    if word_is("Attributes") || word_is("Attribute") {
         let (rest, type_spec) = split_media_type(rest);
         if rest.is_empty() {
             return ItemKind::Attributes { type_spec };
@@ -229,7 +230,9 @@ fn strip_keyword<'a>(text: &'a str, keyword: &str) -> Option<&'a str> {
 /// The first whitespace-separated word and the trimmed rest.
 pub(crate) fn split_word(text: &str) -> (&str, &str) {
     let text = text.trim();
-    match text.find(char::is_whitespace) {
+    // `Attributes(Type)`: the reference reads a parenthesis as the end of
+    // the keyword too.
+    match text.find(|c: char| c.is_whitespace() || c == '(') {
         Some(i) => (&text[..i], text[i..].trim()),
         None => (text, ""),
     }

@@ -65,9 +65,15 @@ pub(super) fn own_literal(el: &ValueElement, role: Role) -> Option<&Literal> {
     }
 }
 
-/// The first sample's (else default's) text.
+/// The first sample's (else the last default's) text: a later `Default`
+/// replaces an earlier one.
 pub(super) fn sample_text(el: &ValueElement) -> Option<&Literal> {
-    first_text(&el.samples).or_else(|| first_text(&el.defaults))
+    first_text(&el.samples).or_else(|| {
+        el.defaults.iter().rev().find_map(|s| match s {
+            Sample::Text(l) => Some(l),
+            Sample::Elements(_) => None,
+        })
+    })
 }
 
 fn first_text(samples: &[Sample]) -> Option<&Literal> {
@@ -124,6 +130,15 @@ impl<'t> Renderer<'t> {
             return Json::Null;
         }
         let base = self.table.base_of(el, inherited);
+        // A nullable value shows null unless it has a plain value: its
+        // samples and defaults are alternatives, not the value.
+        let attrs = el.type_spec.attrs;
+        if attrs.nullable
+            && (own_literal(el, role).is_none() || attrs.sample || attrs.default)
+            && el.children.is_empty()
+        {
+            return Json::Null;
+        }
         let named = el
             .type_spec
             .name
@@ -150,16 +165,19 @@ impl<'t> Renderer<'t> {
             Base::Array => {
                 let mut items = Vec::new();
                 if let Some(t) = named {
-                    self.with_named(t, |r, def| r.array_items(def, &mut items, role, depth));
+                    self.with_named(t, |r, def| {
+                        r.array_items(def, &mut items, Role::Member, depth)
+                    });
                 }
                 let inherited_any = !items.is_empty();
                 self.array_items(el, &mut items, role, depth);
-                if items.is_empty() && !inherited_any {
-                    if let Some(t) = item_type(el).filter(|t| Base::primitive(&t.name).is_none()) {
-                        if let Some(v) = self.instance(t, depth) {
-                            items.push(v);
-                        }
-                    }
+                if items.is_empty()
+                    && !inherited_any
+                    && let Some(t) = self.effective_item_type(el)
+                    && Base::primitive(&t.name).is_none()
+                    && let Some(v) = self.instance(t, depth)
+                {
+                    items.push(v);
                 }
                 if items.is_empty() && el.type_spec.attrs.nullable {
                     return Json::Null;
@@ -203,8 +221,36 @@ impl<'t> Renderer<'t> {
         Some(out)
     }
 
+    /// The `T` of `array[T]`, written here or on the named type this one
+    /// inherits from.
+    fn effective_item_type(&self, el: &'t ValueElement) -> Option<&'t TypeName> {
+        let mut current = el;
+        for _ in 0..MAX_DEPTH {
+            if let Some(t) = item_type(current) {
+                return Some(t);
+            }
+            let base = current.type_spec.name.as_ref()?;
+            current = self.table.get(&base.name)?;
+        }
+        None
+    }
+
+    /// An item like `(string)`: a primitive with no value anywhere.
+    fn is_empty_primitive(&self, v: &ValueElement, inner: Option<&TypeName>, role: Role) -> bool {
+        let base = self.table.base_of(v, inner);
+        let named = v.type_spec.name.as_ref().or(inner);
+        matches!(base, Base::String | Base::Number | Base::Boolean)
+            && own_literal(v, role).is_none()
+            && sample_text(v).is_none()
+            && named.is_none_or(|t| Base::primitive(&t.name).is_some())
+    }
+
     /// One instance of a named type (the item of `array[Type]`).
+    /// Met again inside itself, it is the empty value of its type.
     fn instance(&mut self, t: &'t TypeName, depth: usize) -> Option<Json> {
+        if self.stack.contains(&t.name.as_str()) {
+            return self.table.base_of_name(&t.name).map(empty);
+        }
         self.with_named(t, |r, def| r.value(def, None, Role::Member, depth + 1))
     }
 
@@ -248,6 +294,13 @@ impl<'t> Renderer<'t> {
                     let Some(name) = v.identifier_text() else {
                         continue;
                     };
+                    // An optional member with nothing to show is left out.
+                    if v.type_spec.attrs.optional
+                        && !v.type_spec.attrs.nullable
+                        && self.is_empty_primitive(v, None, Role::Member)
+                    {
+                        continue;
+                    }
                     let value = self.value(v, None, Role::Member, depth + 1);
                     Json::set(pairs, name.to_string(), value);
                 }
@@ -308,6 +361,8 @@ impl<'t> Renderer<'t> {
     ) {
         for child in children {
             match child {
+                // A typed item without any value shows nothing.
+                Element::Value(v) if self.is_empty_primitive(v, inner, Role::Item) => {}
                 Element::Value(v) => items.push(self.value(v, inner, Role::Item, depth + 1)),
                 Element::Include(t) => {
                     self.with_named(t, |r, def| r.array_items(def, items, Role::Member, depth));
@@ -333,8 +388,18 @@ impl<'t> Renderer<'t> {
             .and_then(|t| self.table.base_of_name(&t.name))
             .filter(|b| !matches!(b, Base::Object | Base::Array | Base::Enum))
             .unwrap_or(Base::String);
-        if let Some(lit) = own_literal(el, role).or_else(|| sample_text(el)) {
-            return primitive(base, &lit.text).unwrap_or_else(|| empty(base));
+        // An enum's inline values are its members (`a, b (enum)`); a
+        // sample or default picks one, else the first shows.
+        let sampled_member = || match first_elements(&el.samples)?.first()? {
+            Element::Value(v) => own_literal(v, Role::Item),
+            _ => None,
+        };
+        let chosen = sample_text(el)
+            .map(|l| l.text.as_str())
+            .or_else(|| sampled_member().map(|l| l.text.as_str()))
+            .or_else(|| own_literal(el, role).and_then(|l| split_values(l).first().copied()));
+        if let Some(text) = chosen {
+            return primitive(base, text).unwrap_or_else(|| empty(base));
         }
         for child in &el.children {
             if let Element::Value(v) = child {

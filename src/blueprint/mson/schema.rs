@@ -52,7 +52,6 @@ impl<'t> Schemer<'t> {
         if depth > render::MAX_DEPTH {
             return Vec::new();
         }
-        let fixed = fixed || el.type_spec.attrs.fixed;
         let base = self.table.base_of(el, inherited);
         let named = el
             .type_spec
@@ -60,6 +59,7 @@ impl<'t> Schemer<'t> {
             .as_ref()
             .or(inherited)
             .filter(|t| Base::primitive(&t.name).is_none());
+        let fixed = fixed || el.type_spec.attrs.fixed || named.is_some_and(|t| self.named_fixed(t));
         let nullable = el.type_spec.attrs.nullable;
         let mut out = Vec::new();
         match base {
@@ -151,6 +151,24 @@ impl<'t> Schemer<'t> {
         }
     }
 
+    /// Is a named type (or one it inherits from) declared `fixed`?
+    fn named_fixed(&self, t: &TypeName) -> bool {
+        let mut current = t;
+        for _ in 0..render::MAX_DEPTH {
+            let Some(def) = self.table.get(&current.name) else {
+                return false;
+            };
+            if def.type_spec.attrs.fixed {
+                return true;
+            }
+            match &def.type_spec.name {
+                Some(next) => current = next,
+                None => return false,
+            }
+        }
+        false
+    }
+
     fn object_members(&mut self, def: &'t ValueElement, m: &mut Members, fixed: bool, depth: usize) {
         let fixed = fixed || def.type_spec.attrs.fixed;
         if let Some(base) = def
@@ -227,15 +245,23 @@ impl<'t> Schemer<'t> {
         let base = item_type(el)
             .and_then(|t| self.table.base_of_name(&t.name))
             .unwrap_or(Base::String);
-        let mut values: Vec<Json> = el
-            .children
-            .iter()
-            .filter_map(|c| match c {
-                Element::Value(v) => own_literal(v, Role::Item),
-                _ => None,
-            })
-            .filter_map(|l| render::primitive(base, &l.text))
+        let inline = own_literal(el, role).map(split_values).unwrap_or_default();
+        let members = el.children.iter().filter_map(|c| match c {
+            Element::Value(v) => own_literal(v, Role::Item).map(|l| l.text.as_str()),
+            _ => None,
+        });
+        let mut values: Vec<Json> = inline
+            .into_iter()
+            .chain(members)
+            .filter_map(|t| render::primitive(base, t))
             .collect();
+        // Without members, the value shown is the only one documented.
+        if values.is_empty()
+            && let Some(l) = render::sample_text(el)
+            && let Some(v) = render::primitive(base, &l.text)
+        {
+            values.push(v);
+        }
         if values.is_empty()
             && let Some(t) = named
         {
@@ -247,8 +273,14 @@ impl<'t> Schemer<'t> {
     }
 
     fn default_value(&self, el: &ValueElement, base: Base, role: Role) -> Option<Json> {
-        let lit = match el.defaults.first() {
+        let lit = match el.defaults.last() {
             Some(Sample::Text(l)) => l,
+            Some(Sample::Elements(children)) if base != Base::Object => {
+                match children.first() {
+                    Some(Element::Value(v)) => own_literal(v, Role::Item)?,
+                    _ => return None,
+                }
+            }
             Some(Sample::Elements(_)) => return None,
             None if el.type_spec.attrs.default => own_literal(el, role)?,
             None => return None,

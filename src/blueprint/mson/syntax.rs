@@ -183,7 +183,17 @@ pub fn signature(line: &str) -> Signature {
             i = end;
         } else if bytes[i] == b'*' && line[i + 1..].contains('*') {
             let close = i + 1 + line[i + 1..].find('*').unwrap_or(0);
-            let inner = line[i + 1..close].trim_matches('_').trim();
+            let mut inner = line[i + 1..close].trim_matches('_').trim();
+            // `*name (type)*`: the type is written inside the emphasis.
+            if inner.ends_with(')')
+                && let Some(open) = inner.rfind('(')
+            {
+                sig.attributes = Some((inner[open + 1..inner.len() - 1].to_string(), {
+                    let start = inner.as_ptr() as usize - line.as_ptr() as usize;
+                    start + open + 1
+                }));
+                inner = inner[..open].trim();
+            }
             let (text, quoted) = match inner.strip_prefix('`').and_then(|s| s.strip_suffix('`')) {
                 Some(s) => (s, true),
                 None => (inner, false),
@@ -228,16 +238,13 @@ pub fn signature(line: &str) -> Signature {
             let end = plain_end(line, i, false);
             let text = line[i..end].trim();
             if !text.is_empty() {
-                sig.value = Some(Literal {
-                    text: text.to_string(),
-                    quoted: false,
-                });
+                sig.value = Some(unemphasized(text));
             }
             i = end;
         }
     }
     i = skip_ws(bytes, i);
-    if i < bytes.len() && bytes[i] == b'(' {
+    if i < bytes.len() && bytes[i] == b'(' && sig.attributes.is_none() {
         let close = matching_paren(bytes, i);
         sig.attributes = Some((line[i + 1..close].to_string(), i + 1));
         i = (close + 1).min(bytes.len());
@@ -313,6 +320,27 @@ pub fn type_spec(text: &str, at: usize) -> (TypeSpec, Vec<(String, usize)>) {
         }
     }
     (spec, unknown)
+}
+
+/// A value in markdown emphasis (`*pavan*`, `_x_`) stands for the value
+/// itself, as the reference reads it.
+fn unemphasized(text: &str) -> Literal {
+    for mark in ['*', '_'] {
+        if let Some(inner) = text
+            .strip_prefix(mark)
+            .and_then(|t| t.strip_suffix(mark))
+            .filter(|t| !t.is_empty() && !t.contains(mark))
+        {
+            return Literal {
+                text: inner.to_string(),
+                quoted: false,
+            };
+        }
+    }
+    Literal {
+        text: text.to_string(),
+        quoted: false,
+    }
 }
 
 fn skip_ws(bytes: &[u8], mut i: usize) -> usize {

@@ -24,9 +24,10 @@ pub enum Base {
 }
 
 impl Base {
-    /// A primitive type name (`string`, `object`...), case-insensitive.
+    /// A primitive type name (`string`, `object`...). Case matters: the
+    /// reference reads `Array` as a named type.
     pub fn primitive(name: &str) -> Option<Base> {
-        Some(match name.to_ascii_lowercase().as_str() {
+        Some(match name {
             "string" => Base::String,
             "number" => Base::Number,
             "boolean" => Base::Boolean,
@@ -307,8 +308,15 @@ impl TypeTable {
 }
 
 /// The base of an element that names no type: an object when it has
-/// members, else a string.
+/// members, an array when its value is a list (`a, b`), else a string.
 fn implicit_base(el: &ValueElement) -> Base {
+    if el
+        .value
+        .as_ref()
+        .is_some_and(|v| !v.quoted && v.text.contains(','))
+    {
+        return Base::Array;
+    }
     let has_members = !el.children.is_empty()
         || el
             .samples

@@ -174,6 +174,7 @@ impl<'a> Parser<'a> {
             }
             Some(Keyword::Group) => self.element_content(&item.children, parent, true),
             Some(Keyword::Sample(inline)) => {
+                let inline = inline.or_else(|| self.continuation(item));
                 let sample = self.sample_content(item.children.get(1..).unwrap_or(&[]), inline);
                 if let Some(s) = sample {
                     parent.samples.push(s);
@@ -182,11 +183,14 @@ impl<'a> Parser<'a> {
                 }
             }
             Some(Keyword::Default(inline)) => {
+                let inline = inline.or_else(|| self.continuation(item));
                 let default = self.sample_content(item.children.get(1..).unwrap_or(&[]), inline);
                 if let Some(d) = default {
                     parent.defaults.push(d);
                 } else {
+                    // The reference then shows an empty value.
                     self.warn(at, "`Default` without a value; add `: value` or nested members");
+                    parent.defaults.push(Sample::Text(literal("")));
                 }
             }
             Some(Keyword::Include(name, offset)) => {
@@ -234,6 +238,18 @@ impl<'a> Parser<'a> {
         }
         self.element_content(&item.children, &mut el, true);
         el
+    }
+
+    /// The lines after an item's first one in the same paragraph (`+ Sample`
+    /// followed by its value on the next line).
+    fn continuation(&self, item: &Item) -> Option<&'a str> {
+        let first = item.children.first()?;
+        if !matches!(first.kind, BlockKind::Paragraph) {
+            return None;
+        }
+        let (_, rest) = self.slice(first.span).split_once('\n')?;
+        let rest = rest.trim();
+        (!rest.is_empty()).then_some(rest)
     }
 
     /// The content of `+ Sample`/`+ Default`: the inline value, nested
@@ -377,12 +393,21 @@ impl Parser<'_> {
             let action_attrs = action.attributes.clone();
             for example in &mut action.examples {
                 for request in &mut example.requests {
-                    let attrs = request.message.attributes.clone().or(action_attrs.clone());
-                    fill_generated(&table, &mut request.message, attrs.as_ref());
+                    match request.message.attributes.clone() {
+                        Some(own) => fill_generated(&table, &mut request.message, &own, true),
+                        // The reference derives only the body from the
+                        // action's Attributes, no schema.
+                        None => {
+                            if let Some(attrs) = &action_attrs {
+                                fill_generated(&table, &mut request.message, attrs, false);
+                            }
+                        }
+                    }
                 }
                 for response in &mut example.responses {
-                    let attrs = response.message.attributes.clone();
-                    fill_generated(&table, &mut response.message, attrs.as_ref());
+                    if let Some(own) = response.message.attributes.clone() {
+                        fill_generated(&table, &mut response.message, &own, true);
+                    }
                 }
             }
         }
@@ -391,10 +416,7 @@ impl Parser<'_> {
 
 /// Gives a JSON message without Body or Schema the ones its Attributes
 /// describe, as the reference does (other media types get none).
-fn fill_generated(table: &TypeTable, msg: &mut Message, attrs: Option<&Attributes>) {
-    let Some(attrs) = attrs else {
-        return;
-    };
+fn fill_generated(table: &TypeTable, msg: &mut Message, attrs: &Attributes, with_schema: bool) {
     let json = msg.content_type().is_some_and(is_json_media_type);
     if !json || (msg.body.is_some() && msg.schema.is_some()) {
         return;
@@ -408,7 +430,7 @@ fn fill_generated(table: &TypeTable, msg: &mut Message, attrs: Option<&Attribute
     if msg.body.is_none() {
         msg.body = Some(asset(generated.body));
     }
-    if msg.schema.is_none() {
+    if msg.schema.is_none() && with_schema {
         msg.schema = Some(asset(generated.schema));
     }
 }
