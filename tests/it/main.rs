@@ -3,6 +3,8 @@
 mod cli;
 mod conformance;
 mod cors;
+mod mson;
+mod mson_fixtures;
 mod robustness;
 mod serve;
 mod serve_binary;

@@ -130,21 +130,23 @@ impl<'t> Renderer<'t> {
             return Json::Null;
         }
         let base = self.table.base_of(el, inherited);
-        // A nullable value shows null unless it has a plain value: its
-        // samples and defaults are alternatives, not the value.
-        let attrs = el.type_spec.attrs;
-        if attrs.nullable
-            && (own_literal(el, role).is_none() || attrs.sample || attrs.default)
-            && el.children.is_empty()
-        {
-            return Json::Null;
-        }
         let named = el
             .type_spec
             .name
             .as_ref()
             .or(inherited)
             .filter(|t| Base::primitive(&t.name).is_none());
+        // A nullable value shows null unless it has a plain value: its
+        // samples and defaults are alternatives, not the value. A named
+        // type still shows its members.
+        let attrs = el.type_spec.attrs;
+        if attrs.nullable
+            && named.is_none()
+            && (own_literal(el, role).is_none() || attrs.sample || attrs.default)
+            && el.children.is_empty()
+        {
+            return Json::Null;
+        }
         match base {
             Base::Object => {
                 if el.type_spec.attrs.nullable && el.children.is_empty() && named.is_none() {
@@ -195,7 +197,9 @@ impl<'t> Renderer<'t> {
                     (None, None) => None,
                 };
                 match text {
-                    Some(t) => primitive(primitive_base, &t).unwrap_or_else(|| empty(primitive_base)),
+                    Some(t) => {
+                        primitive(primitive_base, &t).unwrap_or_else(|| empty(primitive_base))
+                    }
                     None if el.type_spec.attrs.nullable => Json::Null,
                     None => empty(primitive_base),
                 }
@@ -319,7 +323,13 @@ impl<'t> Renderer<'t> {
 
     /// An array's own items: inline values, nested items, else a sample or
     /// default.
-    fn array_items(&mut self, el: &'t ValueElement, items: &mut Vec<Json>, role: Role, depth: usize) {
+    fn array_items(
+        &mut self,
+        el: &'t ValueElement,
+        items: &mut Vec<Json>,
+        role: Role,
+        depth: usize,
+    ) {
         let inner = item_type(el);
         let before = items.len();
         if let Some(lit) = own_literal(el, role) {
@@ -349,7 +359,11 @@ impl<'t> Renderer<'t> {
             Base::Object | Base::Array => Base::String,
             b => b,
         };
-        items.extend(split_values(lit).into_iter().filter_map(|v| primitive(base, v)));
+        items.extend(
+            split_values(lit)
+                .into_iter()
+                .filter_map(|v| primitive(base, v)),
+        );
     }
 
     fn item_elements(
@@ -407,7 +421,8 @@ impl<'t> Renderer<'t> {
             }
         }
         if let Some(t) = named
-            && let Some(v) = self.with_named(t, |r, def| r.enumeration(def, None, Role::Member, depth))
+            && let Some(v) =
+                self.with_named(t, |r, def| r.enumeration(def, None, Role::Member, depth))
         {
             return v;
         }
@@ -420,7 +435,7 @@ impl<'t> Renderer<'t> {
 }
 
 /// The value a type shows when nothing gives one.
-fn empty(base: Base) -> Json {
+pub(super) fn empty(base: Base) -> Json {
     match base {
         Base::String | Base::Enum => Json::str(""),
         Base::Number => Json::Number("0".into()),

@@ -8,6 +8,9 @@
 //! - enums list their members; arrays give `items` only under `fixed`
 //!   (a tuple of the items) or `fixed-type` (the item type);
 //! - members keep their description.
+//!
+//! One deliberate difference: each `oneOf` alternative requires its own
+//! members, so that the generated body validates against the schema.
 
 use super::json::Json;
 use super::render::{self, Role, item_type, own_literal, split_values};
@@ -30,6 +33,8 @@ pub fn schema(table: &TypeTable, el: &ValueElement) -> Json {
 /// What an object's members add up to.
 #[derive(Default)]
 struct Members {
+    /// Every member required, no others allowed.
+    closed: bool,
     properties: Vec<(String, Json)>,
     required: Vec<String>,
     one_of: Vec<Json>,
@@ -65,7 +70,12 @@ impl<'t> Schemer<'t> {
         match base {
             Base::Object => {
                 out.push(type_entry("object", nullable));
-                let mut m = Members::default();
+                let mut m = Members {
+                    // `fixed-type` closes this object but leaves its
+                    // members' values free.
+                    closed: fixed || el.type_spec.attrs.fixed_type,
+                    ..Members::default()
+                };
                 if let Some(t) = named {
                     self.with_named(t, |s, def| s.object_members(def, &mut m, fixed, depth));
                 }
@@ -75,7 +85,7 @@ impl<'t> Schemer<'t> {
                     let names = m.required.into_iter().map(Json::String).collect();
                     out.push(("required".into(), Json::Array(names)));
                 }
-                if fixed {
+                if m.closed {
                     out.push(("additionalProperties".into(), Json::Bool(false)));
                 }
                 if !m.one_of.is_empty() {
@@ -97,7 +107,10 @@ impl<'t> Schemer<'t> {
                 }
             }
             Base::Enum => {
-                let values = self.enum_values(el, named, role);
+                let mut values = self.enum_values(el, named, role);
+                if nullable && !values.is_empty() {
+                    values.push(Json::Null);
+                }
                 if !values.is_empty() {
                     let member_base = item_type(el)
                         .and_then(|t| self.table.base_of_name(&t.name))
@@ -108,10 +121,12 @@ impl<'t> Schemer<'t> {
             }
             primitive => {
                 out.push(type_entry(primitive.json_name(), nullable));
-                if fixed
-                    && let Some(lit) = own_literal(el, role)
-                    && let Some(v) = render::primitive(primitive, &lit.text)
-                {
+                // Under `fixed` the value is the only one allowed, the
+                // empty value when none is written (as the reference has it).
+                if fixed {
+                    let v = own_literal(el, role)
+                        .and_then(|lit| render::primitive(primitive, &lit.text))
+                        .unwrap_or_else(|| render::empty(primitive));
                     out.push(("enum".into(), Json::Array(vec![v])));
                 }
             }
@@ -146,7 +161,9 @@ impl<'t> Schemer<'t> {
         match Base::primitive(&t.name) {
             Some(b) => vec![type_entry(b.json_name(), false)],
             None => self
-                .with_named(t, |s, def| s.value(def, None, Role::Member, false, depth + 1))
+                .with_named(t, |s, def| {
+                    s.value(def, None, Role::Member, false, depth + 1)
+                })
                 .unwrap_or_default(),
         }
     }
@@ -169,7 +186,13 @@ impl<'t> Schemer<'t> {
         false
     }
 
-    fn object_members(&mut self, def: &'t ValueElement, m: &mut Members, fixed: bool, depth: usize) {
+    fn object_members(
+        &mut self,
+        def: &'t ValueElement,
+        m: &mut Members,
+        fixed: bool,
+        depth: usize,
+    ) {
         let fixed = fixed || def.type_spec.attrs.fixed;
         if let Some(base) = def
             .type_spec
@@ -192,7 +215,10 @@ impl<'t> Schemer<'t> {
                     let schema = self.value(v, None, Role::Member, fixed, depth + 1);
                     Json::set(&mut m.properties, name.to_string(), Json::Object(schema));
                     let attrs = v.type_spec.attrs;
-                    if (attrs.required || fixed) && !attrs.optional && !m.required.iter().any(|r| r == name) {
+                    if (attrs.required || attrs.fixed || fixed || m.closed)
+                        && !attrs.optional
+                        && !m.required.iter().any(|r| r == name)
+                    {
                         m.required.push(name.to_string());
                     }
                 }
@@ -201,11 +227,23 @@ impl<'t> Schemer<'t> {
                 }
                 Element::OneOf(options) => {
                     for option in options {
-                        let mut alt = Members::default();
+                        let mut alt = Members {
+                            closed: m.closed,
+                            ..Members::default()
+                        };
                         self.members(std::slice::from_ref(option), &mut alt, fixed, depth);
-                        let mut pairs = vec![("properties".to_string(), Json::Object(alt.properties))];
-                        if !alt.required.is_empty() {
-                            let names = alt.required.into_iter().map(Json::String).collect();
+                        // Unlike the reference, an alternative requires its
+                        // own members: with `properties` alone every object
+                        // matches every alternative, and `oneOf` then
+                        // rejects the very body generated from it.
+                        let names: Vec<Json> = alt
+                            .properties
+                            .iter()
+                            .map(|(name, _)| Json::str(name.clone()))
+                            .collect();
+                        let mut pairs =
+                            vec![("properties".to_string(), Json::Object(alt.properties))];
+                        if !names.is_empty() {
                             pairs.push(("required".into(), Json::Array(names)));
                         }
                         m.one_of.push(Json::Object(pairs));
@@ -217,7 +255,13 @@ impl<'t> Schemer<'t> {
     }
 
     /// Under `fixed`, every item of an array is a position of a tuple.
-    fn tuple_items(&mut self, el: &'t ValueElement, role: Role, fixed: bool, depth: usize) -> Vec<Json> {
+    fn tuple_items(
+        &mut self,
+        el: &'t ValueElement,
+        role: Role,
+        fixed: bool,
+        depth: usize,
+    ) -> Vec<Json> {
         let inner = item_type(el);
         let mut items = Vec::new();
         if let Some(lit) = own_literal(el, role) {
@@ -235,13 +279,24 @@ impl<'t> Schemer<'t> {
         }
         for child in &el.children {
             if let Element::Value(v) = child {
-                items.push(Json::Object(self.value(v, inner, Role::Item, fixed, depth + 1)));
+                items.push(Json::Object(self.value(
+                    v,
+                    inner,
+                    Role::Item,
+                    fixed,
+                    depth + 1,
+                )));
             }
         }
         items
     }
 
-    fn enum_values(&mut self, el: &'t ValueElement, named: Option<&'t TypeName>, role: Role) -> Vec<Json> {
+    fn enum_values(
+        &mut self,
+        el: &'t ValueElement,
+        named: Option<&'t TypeName>,
+        role: Role,
+    ) -> Vec<Json> {
         let base = item_type(el)
             .and_then(|t| self.table.base_of_name(&t.name))
             .unwrap_or(Base::String);
@@ -275,22 +330,17 @@ impl<'t> Schemer<'t> {
     fn default_value(&self, el: &ValueElement, base: Base, role: Role) -> Option<Json> {
         let lit = match el.defaults.last() {
             Some(Sample::Text(l)) => l,
-            Some(Sample::Elements(children)) if base != Base::Object => {
-                match children.first() {
-                    Some(Element::Value(v)) => own_literal(v, Role::Item)?,
-                    _ => return None,
-                }
-            }
+            Some(Sample::Elements(children)) if base != Base::Object => match children.first() {
+                Some(Element::Value(v)) => own_literal(v, Role::Item)?,
+                _ => return None,
+            },
             Some(Sample::Elements(_)) => return None,
             None if el.type_spec.attrs.default => own_literal(el, role)?,
             None => return None,
         };
         match base {
             Base::Array => Some(Json::Array(
-                split_values(lit)
-                    .into_iter()
-                    .map(Json::str)
-                    .collect(),
+                split_values(lit).into_iter().map(Json::str).collect(),
             )),
             Base::Object => None,
             b => render::primitive(b, &lit.text),

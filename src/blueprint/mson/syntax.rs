@@ -16,7 +16,7 @@ use crate::diag::Span;
 #[derive(Clone, Debug, serde::Serialize)]
 pub enum Element {
     /// A property, array item or enum member.
-    Value(ValueElement),
+    Value(Box<ValueElement>),
     /// `+ Include Type`: the members of `Type`, mixed in here.
     Include(TypeName),
     /// `+ One Of`: alternatives, of which a body shows the first.
@@ -220,16 +220,19 @@ pub fn signature(line: &str) -> Signature {
     if i < bytes.len() && bytes[i] == b':' {
         i = skip_ws(bytes, i + 1);
         if i < bytes.len() && bytes[i] == b'`' && !line[i..].starts_with("``") {
+            let start = i;
             let (lit, end) = backticked(line, i);
             sig.value = Some(lit);
             i = end;
-            // `a`, `b` as array values: keep the rest as written.
+            // `a`, `b` as array values: each part loses its backticks.
             let more = plain_end(line, i, false);
             if line[i..more].trim_start().starts_with(',') {
-                let text = line[i..more].trim();
-                let joined = format!("{}{}", sig.value.as_ref().map_or("", |l| &l.text), text);
+                let parts: Vec<&str> = line[start..more]
+                    .split(',')
+                    .map(|p| p.trim().trim_matches('`').trim())
+                    .collect();
                 sig.value = Some(Literal {
-                    text: joined,
+                    text: parts.join(", "),
                     quoted: false,
                 });
                 i = more;
@@ -291,9 +294,10 @@ pub fn type_spec(text: &str, at: usize) -> (TypeSpec, Vec<(String, usize)>) {
             "default" => a.default = true,
             _ if spec.name.is_none() => {
                 let (base, nested) = match word.find('[') {
-                    Some(open) if word.ends_with(']') => {
-                        (word[..open].trim(), Some((open, &word[open + 1..word.len() - 1])))
-                    }
+                    Some(open) if word.ends_with(']') => (
+                        word[..open].trim(),
+                        Some((open, &word[open + 1..word.len() - 1])),
+                    ),
                     _ => (word, None),
                 };
                 let base = base.trim_matches('`').trim();
@@ -437,7 +441,10 @@ mod tests {
         let s = signature("id: 250FF (string, required) - The ID");
         assert_eq!(s.identifier, lit("id"));
         assert_eq!(s.value, lit("250FF"));
-        assert_eq!(s.attributes.as_ref().map(|a| a.0.as_str()), Some("string, required"));
+        assert_eq!(
+            s.attributes.as_ref().map(|a| a.0.as_str()),
+            Some("string, required")
+        );
         assert_eq!(s.description.as_deref(), Some("The ID"));
     }
 
@@ -487,7 +494,10 @@ mod tests {
         assert_eq!(keyword("Members"), Some(Keyword::Group));
         assert_eq!(keyword("Sample: 1, 2"), Some(Keyword::Sample(Some("1, 2"))));
         assert_eq!(keyword("Default"), Some(Keyword::Default(None)));
-        assert_eq!(keyword("Include Coupon Base"), Some(Keyword::Include("Coupon Base", 8)));
+        assert_eq!(
+            keyword("Include Coupon Base"),
+            Some(Keyword::Include("Coupon Base", 8))
+        );
         assert_eq!(keyword("One Of"), Some(Keyword::OneOf));
         assert_eq!(keyword("sample (string)"), None);
         assert_eq!(keyword("members: 1"), None);

@@ -89,6 +89,13 @@ impl TypeTable {
                 continue;
             }
             if table.types.contains_key(&name) {
+                if def.type_spec.name.as_ref().is_some_and(|t| t.name == name) {
+                    problems.push(Problem {
+                        at: def.span.start,
+                        error: true,
+                        message: format!("type `{name}` circularly references itself"),
+                    });
+                }
                 problems.push(Problem {
                     at: def.span.start,
                     error: false,
@@ -142,15 +149,23 @@ impl TypeTable {
         }
     }
 
-    /// Located problems in the named types themselves: circular
-    /// inheritance or mixins.
+    /// Located problems in the named types themselves: inheritance or
+    /// mixins that lead back to the type. A member whose type leads back
+    /// is fine (a tree of nodes); a cycle through a base type or an
+    /// `Include` would be an infinite structure.
     pub fn check_definitions(&self) -> Vec<Problem> {
         let mut names: Vec<&String> = self.types.keys().collect();
         names.sort_by_key(|n| self.types[*n].span.start);
         let mut problems = Vec::new();
         for name in names {
             let def = &self.types[name];
-            if self.reaches(name, def, &mut Vec::new()) {
+            let mut edges = Vec::new();
+            type_edges(def, true, &mut edges);
+            let circular = edges
+                .iter()
+                .filter(|(_, structural)| *structural)
+                .any(|(target, _)| *target == name.as_str() || self.reaches(target, name));
+            if circular {
                 problems.push(Problem {
                     at: def.span.start,
                     error: true,
@@ -164,26 +179,24 @@ impl TypeTable {
         problems
     }
 
-    /// Does expanding `def` structurally (base type, mixins) reach
-    /// `target`?
-    fn reaches<'s>(&'s self, target: &str, def: &'s ValueElement, seen: &mut Vec<&'s str>) -> bool {
-        let mut deps: Vec<&'s str> = Vec::new();
-        if let Some(t) = &def.type_spec.name {
-            deps.push(&t.name);
-        }
-        collect_includes(&def.children, &mut deps);
-        for dep in deps {
-            if dep == target {
-                return true;
-            }
-            if seen.contains(&dep) {
+    /// Does type `from` refer, through any chain of references, to `to`?
+    fn reaches(&self, from: &str, to: &str) -> bool {
+        let mut seen: Vec<&str> = vec![from];
+        let mut queue: Vec<&str> = vec![from];
+        while let Some(current) = queue.pop() {
+            let Some(def) = self.types.get(current) else {
                 continue;
-            }
-            seen.push(dep);
-            if let Some(next) = self.types.get(dep)
-                && self.reaches(target, next, seen)
-            {
-                return true;
+            };
+            let mut edges = Vec::new();
+            type_edges(def, true, &mut edges);
+            for (next, _) in edges {
+                if next == to {
+                    return true;
+                }
+                if !seen.contains(&next) {
+                    seen.push(next);
+                    queue.push(next);
+                }
             }
         }
         false
@@ -206,10 +219,12 @@ impl TypeTable {
             return;
         }
         if let Some(t) = &el.type_spec.name {
-            self.check_name(t, problems);
+            self.check_name(t, true, problems);
         }
+        // The reference only warns about an unknown nested type (its
+        // items are then left out).
         for t in &el.type_spec.nested {
-            self.check_name(t, problems);
+            self.check_name(t, false, problems);
         }
         let base = self.base_of(el, item_type);
         if !el.type_spec.nested.is_empty() && !matches!(base, Base::Array | Base::Enum) {
@@ -226,10 +241,15 @@ impl TypeTable {
             let texts = el
                 .value
                 .iter()
-                .chain(el.samples.iter().chain(&el.defaults).filter_map(|s| match s {
-                    Sample::Text(l) => Some(l),
-                    Sample::Elements(_) => None,
-                }));
+                .chain(
+                    el.samples
+                        .iter()
+                        .chain(&el.defaults)
+                        .filter_map(|s| match s {
+                            Sample::Text(l) => Some(l),
+                            Sample::Elements(_) => None,
+                        }),
+                );
             for lit in texts {
                 if render::primitive(base, &lit.text).is_none() {
                     let what = el.identifier_text().unwrap_or("value");
@@ -269,7 +289,7 @@ impl TypeTable {
         for child in children {
             match child {
                 Element::Value(v) => self.check_value(v, item_type, depth + 1, problems),
-                Element::Include(t) => self.check_name(t, problems),
+                Element::Include(t) => self.check_name(t, true, problems),
                 Element::OneOf(options) | Element::Group(options) => {
                     self.check_children(options, item_type, depth + 1, problems)
                 }
@@ -277,27 +297,30 @@ impl TypeTable {
         }
     }
 
-    fn check_name(&self, t: &TypeName, problems: &mut Vec<Problem>) {
+    fn check_name(&self, t: &TypeName, error: bool, problems: &mut Vec<Problem>) {
         if Base::primitive(&t.name).is_some() || self.types.contains_key(&t.name) {
             return;
         }
         let mut known: Vec<&str> = self.types.keys().map(String::as_str).collect();
         known.sort_unstable();
+        known.extend(["string", "number", "boolean", "object", "array", "enum"]);
         let close = known
             .iter()
-            .filter(|k| crate::blueprint::edit_distance(&k.to_lowercase(), &t.name.to_lowercase()) <= 2)
+            .filter(|k| {
+                crate::blueprint::edit_distance(&k.to_lowercase(), &t.name.to_lowercase()) <= 2
+            })
             .map(|k| format!("`{k}`"))
             .collect::<Vec<_>>();
         let hint = if !close.is_empty() {
             format!("; did you mean {}?", close.join(" or "))
-        } else if known.is_empty() {
+        } else if self.types.is_empty() {
             "; define it under `# Data Structures`".to_string()
         } else {
             String::new()
         };
         problems.push(Problem {
             at: t.at,
-            error: true,
+            error,
             message: format!(
                 "unknown type `{}`: not a base type (string, number, boolean, object, array, \
                  enum) nor a named type of this document{hint}",
@@ -323,15 +346,33 @@ fn implicit_base(el: &ValueElement) -> Base {
             .iter()
             .chain(&el.defaults)
             .any(|s| matches!(s, Sample::Elements(_)));
-    if has_members { Base::Object } else { Base::String }
+    if has_members {
+        Base::Object
+    } else {
+        Base::String
+    }
 }
 
-fn collect_includes<'s>(children: &'s [Element], out: &mut Vec<&'s str>) {
+/// The named types an element refers to, each with whether the
+/// reference is structural (base type or `Include`) rather than a
+/// member's type. `top` marks the definition itself, whose type is its
+/// base.
+fn type_edges<'s>(el: &'s ValueElement, top: bool, out: &mut Vec<(&'s str, bool)>) {
+    if let Some(t) = &el.type_spec.name {
+        out.push((&t.name, top));
+    }
+    for t in &el.type_spec.nested {
+        out.push((&t.name, false));
+    }
+    children_edges(&el.children, out);
+}
+
+fn children_edges<'s>(children: &'s [Element], out: &mut Vec<(&'s str, bool)>) {
     for child in children {
         match child {
-            Element::Include(t) => out.push(&t.name),
-            Element::OneOf(options) | Element::Group(options) => collect_includes(options, out),
-            Element::Value(_) => {}
+            Element::Include(t) => out.push((&t.name, true)),
+            Element::OneOf(options) | Element::Group(options) => children_edges(options, out),
+            Element::Value(v) => type_edges(v, false, out),
         }
     }
 }

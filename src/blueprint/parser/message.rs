@@ -276,7 +276,6 @@ impl<'a> Parser<'a> {
             self.warn(at, format!("invalid {what}: {message}; served as text"));
         }
     }
-
 }
 
 fn asset(text: String, span: Span, offsets: &[usize]) -> Asset {

@@ -179,7 +179,10 @@ impl<'a> Parser<'a> {
                 if let Some(s) = sample {
                     parent.samples.push(s);
                 } else {
-                    self.warn(at, "`Sample` without a value; add `: value` or nested members");
+                    self.warn(
+                        at,
+                        "`Sample` without a value; add `: value` or nested members",
+                    );
                 }
             }
             Some(Keyword::Default(inline)) => {
@@ -189,17 +192,18 @@ impl<'a> Parser<'a> {
                     parent.defaults.push(d);
                 } else {
                     // The reference then shows an empty value.
-                    self.warn(at, "`Default` without a value; add `: value` or nested members");
+                    self.warn(
+                        at,
+                        "`Default` without a value; add `: value` or nested members",
+                    );
                     parent.defaults.push(Sample::Text(literal("")));
                 }
             }
             Some(Keyword::Include(name, offset)) => {
-                parent
-                    .children
-                    .push(Element::Include(TypeName {
-                        name: name.to_string(),
-                        at: at + offset,
-                    }));
+                parent.children.push(Element::Include(TypeName {
+                    name: name.to_string(),
+                    at: at + offset,
+                }));
             }
             Some(Keyword::OneOf) => {
                 let mut options = ValueElement::default();
@@ -214,7 +218,7 @@ impl<'a> Parser<'a> {
             }
             None => {
                 let el = self.value_element(item, line, at);
-                parent.children.push(Element::Value(el));
+                parent.children.push(Element::Value(Box::new(el)));
             }
         }
     }

@@ -113,15 +113,14 @@ fn endpoints_outside_a_resource_become_resources_of_their_own() {
 }
 
 #[test]
-fn data_structures_are_kept_with_a_warning() {
-    let (bp, diags) = parse_str("# API\n# Data Structures\n## Note (object)\n+ id: 1 (number)\n");
+fn data_structures_are_named_types_with_their_members() {
+    let bp = clean("# API\n# Data Structures\n## Note (object)\nA note.\n\n+ id: 1 (number)\n");
     assert_eq!(bp.data_structures.len(), 1);
-    assert_eq!(bp.data_structures[0].name, "Note");
-    assert_eq!(bp.data_structures[0].base.as_deref(), Some("object"));
-    assert!(bp.data_structures[0].text.contains("+ id: 1 (number)"));
-    assert_eq!(diags.len(), 1);
-    assert_eq!(diags[0].severity, Severity::Warning);
-    assert!(diags[0].message.contains("not yet turned into bodies"));
+    let ds = &bp.data_structures[0];
+    assert_eq!(ds.name, "Note");
+    assert_eq!(ds.base.as_deref(), Some("object"));
+    assert_eq!(ds.text, "A note.");
+    assert_eq!(ds.element.children.len(), 1);
 }
 
 #[test]
@@ -220,8 +219,9 @@ fn attributes_are_kept_with_their_type_and_location() {
             .text
             .contains("+ id: 1 (number)")
     );
-    assert_eq!(diags.len(), 1, "one MSON warning per file: {diags:?}");
-    assert_eq!(diags[0].location.line, 4);
+    assert_eq!(diags.len(), 1, "the unknown type is reported: {diags:?}");
+    assert_eq!(diags[0].severity, Severity::Error);
+    assert!(diags[0].message.contains("unknown type `Note`"));
 }
 
 #[test]

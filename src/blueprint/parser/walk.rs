@@ -38,6 +38,10 @@ pub fn parse(source: &SourceFile) -> (Blueprint, Vec<Diagnostic>) {
         parser.block(i, block);
     }
     parser.finish();
+    // Whole-document checks run last; people read diagnostics top down.
+    parser
+        .diags
+        .sort_by_key(|d| (d.location.line, d.location.column));
     (parser.bp, parser.diags)
 }
 
