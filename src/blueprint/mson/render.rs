@@ -22,7 +22,7 @@ use super::types::{Base, TypeTable};
 pub const MAX_DEPTH: usize = 64;
 /// Values rendered for one body at most: named types used many times in
 /// many types grow exponentially otherwise.
-const MAX_NODES: usize = 100_000;
+pub(super) const MAX_NODES: usize = 100_000;
 
 /// The JSON body an Attributes section (or named type) describes.
 pub fn body(table: &TypeTable, el: &ValueElement) -> Json {

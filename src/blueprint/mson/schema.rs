@@ -24,6 +24,7 @@ pub fn schema(table: &TypeTable, el: &ValueElement) -> Json {
     let mut s = Schemer {
         table,
         stack: Vec::new(),
+        nodes: 0,
     };
     let mut pairs = vec![("$schema".to_string(), Json::str(DRAFT_4))];
     pairs.extend(s.value(el, None, Role::Member, false, 0));
@@ -43,6 +44,8 @@ struct Members {
 struct Schemer<'t> {
     table: &'t TypeTable,
     stack: Vec<&'t str>,
+    /// Schemas built so far, bounded like bodies (see `render::MAX_NODES`).
+    nodes: usize,
 }
 
 impl<'t> Schemer<'t> {
@@ -54,7 +57,8 @@ impl<'t> Schemer<'t> {
         fixed: bool,
         depth: usize,
     ) -> Vec<(String, Json)> {
-        if depth > render::MAX_DEPTH {
+        self.nodes += 1;
+        if depth > render::MAX_DEPTH || self.nodes > render::MAX_NODES {
             return Vec::new();
         }
         let base = self.table.base_of(el, inherited);

@@ -10,6 +10,10 @@ use crate::blueprint::mson::syntax::{self, Keyword, Sample};
 use crate::blueprint::mson::{Element, Literal, TypeName, TypeSpec, TypeTable, ValueElement};
 use crate::diag::Span;
 
+/// Nesting levels of MSON read; deeper input (hostile or broken) is cut
+/// off with a warning rather than overflowing the stack.
+const MAX_NESTING: usize = 48;
+
 /// Which part of a data structure the next list items fill, after a
 /// `### Sample`-style heading.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -166,6 +170,31 @@ impl<'a> Parser<'a> {
     /// One nested list item: a type section or a member/item.
     fn mson_item(&mut self, item: &Item, parent: &mut ValueElement, in_one_of: bool) {
         let (line, at) = self.signature_line(item);
+        if self.mson_depth >= MAX_NESTING {
+            if !self.mson_too_deep {
+                self.mson_too_deep = true;
+                self.warn(
+                    at,
+                    format!(
+                        "MSON nested too deeply (over {MAX_NESTING} levels); the rest is ignored"
+                    ),
+                );
+            }
+            return;
+        }
+        self.mson_depth += 1;
+        self.mson_item_at_depth(item, parent, in_one_of, line, at);
+        self.mson_depth -= 1;
+    }
+
+    fn mson_item_at_depth(
+        &mut self,
+        item: &Item,
+        parent: &mut ValueElement,
+        in_one_of: bool,
+        line: &str,
+        at: usize,
+    ) {
         match syntax::keyword(line) {
             Some(Keyword::Group) if in_one_of => {
                 let mut group = ValueElement::default();

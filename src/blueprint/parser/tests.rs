@@ -518,10 +518,57 @@ fn duplicate_actions_warn_with_both_locations() {
 
 #[test]
 fn malformed_input_never_panics_and_diagnostics_stay_inside_it() {
-    // Deterministic mutations of a blueprint that uses every construct.
-    let base = include_str!("../../../fixtures/valid/notes.apib")
-        .as_bytes()
-        .to_vec();
+    // Deterministic mutations of blueprints that use every construct.
+    for base in [
+        include_str!("../../../fixtures/valid/notes.apib"),
+        include_str!("../../../fixtures/mson/structures.apib"),
+        include_str!("../../../fixtures/mson/enums-arrays.apib"),
+    ] {
+        mutate_and_parse(base.as_bytes());
+    }
+}
+
+#[test]
+fn hostile_mson_is_bounded() {
+    // 2,000 nested members: no stack overflow, a warning at the limit.
+    let mut deep = String::from("# API\n# Data Structures\n## Deep\n");
+    for level in 0..2_000 {
+        deep.push_str(&" ".repeat(level * 2));
+        deep.push_str("+ a\n");
+    }
+    let (_, diags) = parse_str(&deep);
+    assert!(
+        diags
+            .iter()
+            .any(|d| d.message.contains("nested too deeply")),
+        "{diags:?}"
+    );
+
+    // Types that use each other ten times per level: 10^12 values if
+    // expanded naively; the body is cut off instead.
+    let mut wide = String::from(
+        "# API\n## R [/r]\n### GET\n+ Response 200 (application/json)\n    + Attributes (T0)\n\n# Data Structures\n",
+    );
+    for level in 0..12 {
+        wide.push_str(&format!("## T{level}\n"));
+        for member in 0..10 {
+            wide.push_str(&format!("+ m{member} (T{})\n", level + 1));
+        }
+    }
+    wide.push_str("## T12\n+ leaf: 1 (number)\n");
+    let (bp, _) = parse_str(&wide);
+    let body = bp.transactions()[0]
+        .response
+        .unwrap()
+        .message
+        .body
+        .as_ref()
+        .unwrap();
+    assert!(body.text.len() < 20_000_000, "{} bytes", body.text.len());
+}
+
+fn mutate_and_parse(base: &[u8]) {
+    let base = base.to_vec();
     let mut seed = 0x2545_f491_4f6c_dd1d_u64;
     let mut next = || {
         seed ^= seed << 13;

@@ -32,6 +32,8 @@ pub fn parse(source: &SourceFile) -> (Blueprint, Vec<Diagnostic>) {
         stray_heading: None,
         in_endpoint: false,
         ds_section: DsSection::default(),
+        mson_depth: 0,
+        mson_too_deep: false,
     };
     let blocks = markdown::blocks(source.text());
     for (i, block) in blocks.iter().enumerate() {
@@ -71,6 +73,10 @@ pub(super) struct Parser<'a> {
     /// The current resource came from a `## Name [METHOD URI]` endpoint.
     pub(super) in_endpoint: bool,
     pub(super) ds_section: DsSection,
+    /// How deep the MSON list being read is, and whether that was already
+    /// reported as too deep.
+    pub(super) mson_depth: usize,
+    pub(super) mson_too_deep: bool,
 }
 
 impl<'a> Parser<'a> {
