@@ -1,5 +1,7 @@
-//! Parse benchmarks: the seed, and generated blueprints of 500 to 4,000
-//! actions (to show growth is linear). Target: 2,000 actions in < 25 ms.
+//! Parse benchmarks: the seed, generated blueprints of 500 to 4,000
+//! actions (to show growth is linear), and an MSON-heavy document of 1,000
+//! Data Structures whose bodies and schemas are generated. Target: 2,000
+//! actions in < 25 ms.
 //!
 //! Run: `cargo bench --bench parse`
 
@@ -15,7 +17,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[path = "support/generate.rs"]
 mod generate;
-use generate::generated;
+use generate::{generated, generated_mson};
 
 fn parse_benches(c: &mut Criterion) {
     let seed = include_str!("../specs/retailers.apib");
@@ -37,6 +39,24 @@ fn parse_benches(c: &mut Criterion) {
             b.iter_with_large_drop(|| blueprint::parse(black_box(s)))
         });
     }
+    // MSON-heavy: 1,000 Data Structures, bodies and schemas generated.
+    let text = generated_mson(1000);
+    let source = SourceFile::new("mson.apib", text.clone());
+    let (bp, diags) = blueprint::parse(&source);
+    assert!(diags.is_empty(), "{:?}", diags.first());
+    assert_eq!(bp.data_structures.len(), 1001);
+    let generated_bodies = bp
+        .transactions()
+        .iter()
+        .filter(|t| t.response.is_some_and(|r| r.message.body.is_some()))
+        .count();
+    assert_eq!(generated_bodies, 200);
+    group.throughput(Throughput::Bytes(text.len() as u64));
+    group.bench_with_input(
+        BenchmarkId::new("mson_structures", 1000),
+        &source,
+        |b, s| b.iter_with_large_drop(|| blueprint::parse(black_box(s))),
+    );
     group.finish();
 }
 

@@ -37,3 +37,48 @@ pub fn generated(actions: usize) -> String {
     }
     s
 }
+
+/// An MSON-heavy blueprint: `structures` named types under `# Data
+/// Structures` (inheritance, mixins, nested objects, arrays of named
+/// types, enums), and one resource per ten types whose actions describe
+/// their bodies with Attributes only.
+pub fn generated_mson(structures: usize) -> String {
+    let mut s = String::from("FORMAT: 1A\n\n# Generated MSON API\n\n");
+    for i in (0..structures).step_by(10) {
+        let _ = writeln!(
+            s,
+            "## Things {i} [/things{i}/{{id}}]\n\n+ Parameters\n    + id: `{i}` (string)\n\n### Read [GET]\n\n+ Response 200 (application/json)\n    + Attributes (Type{i})\n\n### Update [PUT]\n\n+ Request (application/json)\n    + Attributes (Type{})\n\n+ Response 200 (application/json)\n    + Attributes (array[Type{}])\n",
+            i + 1,
+            i + 2
+        );
+    }
+    s.push_str("# Data Structures\n\n");
+    for i in 0..structures {
+        let base = if i % 10 == 9 {
+            format!("Type{}", i - 1)
+        } else {
+            "object".to_string()
+        };
+        let _ = writeln!(s, "## Type{i} ({base})\n");
+        let _ = writeln!(s, "+ id: {i} (number, required) - The id of {i}");
+        let _ = writeln!(s, "+ name: thing {i} (string)");
+        let _ = writeln!(s, "+ tags: a, b, c (array[string])");
+        let _ = writeln!(
+            s,
+            "+ status (enum[string])\n    + Members\n        + active\n        + archived"
+        );
+        let _ = writeln!(
+            s,
+            "+ meta (object)\n    + created: `2015-01-01` (string)\n    + score: 4.5 (number)"
+        );
+        if i % 10 != 0 {
+            let _ = writeln!(s, "+ previous (array[Type{}])", i - 1);
+        }
+        if i % 5 == 1 {
+            let _ = writeln!(s, "+ Include Mixin");
+        }
+        s.push('\n');
+    }
+    s.push_str("## Mixin\n+ shared: yes\n+ flag: true (boolean)\n");
+    s
+}
