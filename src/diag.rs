@@ -73,11 +73,68 @@ fn floor_char_boundary(src: &str, mut at: usize) -> usize {
 }
 
 /// A source text with its name and line index, as diagnostics need it.
+///
+/// A text assembled from several files (`<!-- include(...) -->`) carries a
+/// [`SourceMap`], so that a location names the file a line came from and
+/// that file's own line numbers.
 #[derive(Clone, Debug)]
 pub struct SourceFile {
     name: Arc<str>,
     text: String,
     lines: LineIndex,
+    map: Option<Arc<SourceMap>>,
+}
+
+/// Where each part of an assembled text comes from.
+#[derive(Clone, Debug, Default)]
+pub struct SourceMap {
+    /// Sorted by `start`; each runs to the next one's start.
+    segments: Vec<Segment>,
+}
+
+/// A run of the assembled text copied from one file.
+#[derive(Clone, Debug)]
+struct Segment {
+    /// Offset in the assembled text.
+    start: usize,
+    /// The file it was copied from.
+    origin: Arc<SourceFile>,
+    /// Offset in `origin` of the segment's first copied byte.
+    offset: usize,
+    /// Bytes of indentation added before the copied text (an include
+    /// nested under a list item is indented like it).
+    indent: usize,
+}
+
+impl SourceMap {
+    /// Records that the assembled text from `start` on is `origin` from
+    /// `offset` on, after `indent` added bytes. Contiguous runs merge.
+    pub fn push(&mut self, start: usize, origin: &Arc<SourceFile>, offset: usize, indent: usize) {
+        if let Some(last) = self.segments.last()
+            && indent == 0
+            && last.indent == 0
+            && Arc::ptr_eq(&last.origin, origin)
+            && last.offset + (start - last.start) == offset
+        {
+            return;
+        }
+        self.segments.push(Segment {
+            start,
+            origin: origin.clone(),
+            offset,
+            indent,
+        });
+    }
+
+    fn location(&self, at: usize) -> Option<Location> {
+        let i = self
+            .segments
+            .partition_point(|s| s.start <= at)
+            .checked_sub(1)?;
+        let seg = &self.segments[i];
+        let local = (at - seg.start).saturating_sub(seg.indent);
+        Some(seg.origin.location(seg.offset + local))
+    }
 }
 
 impl SourceFile {
@@ -89,6 +146,15 @@ impl SourceFile {
             name: name.into(),
             text,
             lines,
+            map: None,
+        }
+    }
+
+    /// A text assembled from several files, located through `map`.
+    pub fn assembled(name: impl Into<Arc<str>>, text: String, map: SourceMap) -> Self {
+        Self {
+            map: Some(Arc::new(map)),
+            ..Self::new(name, text)
         }
     }
 
@@ -102,8 +168,11 @@ impl SourceFile {
         &self.text
     }
 
-    /// Where byte `at` is, as a person counts.
+    /// Where byte `at` is, as a person counts: in the file it came from.
     pub fn location(&self, at: usize) -> Location {
+        if let Some(location) = self.map.as_ref().and_then(|m| m.location(at)) {
+            return location;
+        }
         let (line, column) = self.lines.line_col(&self.text, at);
         Location {
             file: self.name.clone(),

@@ -103,9 +103,13 @@ impl RouteEntry {
                     .and_then(|m| m.schema.as_ref())
                     .map(|a| a.text.clone()),
             },
-            source: SourceEntry {
-                file: doc.source.name().to_string(),
-                line: doc.source.location(at).line,
+            source: {
+                // An included part names its own file and line.
+                let location = doc.source.location(at);
+                SourceEntry {
+                    file: location.file.to_string(),
+                    line: location.line,
+                }
             },
         }
     }

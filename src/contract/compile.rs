@@ -53,15 +53,13 @@ impl Contract {
                         &response.message,
                         &mut diags,
                     ),
-                    source: (
-                        doc.source.name().clone(),
-                        doc.source
-                            .location(
-                                tx.request
-                                    .map_or(response.message.span.start, |r| r.message.span.start),
-                            )
-                            .line,
-                    ),
+                    source: {
+                        let at = tx
+                            .request
+                            .map_or(response.message.span.start, |r| r.message.span.start);
+                        let location = doc.source.location(at);
+                        (location.file, location.line)
+                    },
                 };
                 let id = contract.transactions.len();
                 contract.transactions.push(compiled);

@@ -10,11 +10,13 @@ use std::path::{Path, PathBuf};
 
 use thiserror::Error;
 
+mod include;
+
 use crate::blueprint::{self, Blueprint};
 use crate::diag::{Diagnostic, SourceFile};
 
 /// The spec built into the binary: the retailer CRM API.
-pub const EMBEDDED_SPEC: &str = include_str!("../specs/retailers.apib");
+pub const EMBEDDED_SPEC: &str = include_str!("../../specs/retailers.apib");
 /// The name diagnostics use for [`EMBEDDED_SPEC`].
 pub const EMBEDDED_NAME: &str = "<embedded>/retailers.apib";
 
@@ -34,6 +36,12 @@ pub struct Loaded {
     pub documents: Vec<Document>,
     /// Problems found in all of them (and across them).
     pub diagnostics: Vec<Diagnostic>,
+    /// Every file read: the specs and the files they include (what a
+    /// watcher must watch). Empty for the embedded spec.
+    pub files: Vec<PathBuf>,
+    /// A hash of every file's name and bytes: equal fingerprints mean
+    /// nothing changed.
+    pub fingerprint: u64,
 }
 
 impl Loaded {
@@ -149,6 +157,7 @@ fn collect_dir(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), LoadError> {
 /// Reads and parses every spec, then checks across files.
 pub fn load(specs: &[String]) -> Result<Loaded, LoadError> {
     let mut loaded = Loaded::default();
+    let mut hasher = std::hash::DefaultHasher::new();
     match resolve(specs)? {
         SpecSource::Embedded => {
             loaded.add(parse_bytes(EMBEDDED_NAME, EMBEDDED_SPEC.as_bytes()));
@@ -159,12 +168,52 @@ pub fn load(specs: &[String]) -> Result<Loaded, LoadError> {
                     path: file.display().to_string(),
                     source,
                 })?;
-                loaded.add(parse_bytes(&file.display().to_string(), &bytes));
+                std::hash::Hash::hash(&(&file, &bytes), &mut hasher);
+                let (document, diagnostics, included) = parse_file(&file, &bytes);
+                for path in &included {
+                    // What an include read is part of what was loaded.
+                    std::hash::Hash::hash(&(path, std::fs::read(path).ok()), &mut hasher);
+                }
+                loaded.files.push(file);
+                loaded.files.extend(included);
+                loaded.add((document, diagnostics));
             }
         }
     }
+    loaded.fingerprint = std::hash::Hasher::finish(&hasher);
     loaded.check_cross_file_duplicates();
     Ok(loaded)
+}
+
+/// Parses a spec file read from `path`, splicing its includes; also
+/// returns the included files.
+pub fn parse_file(path: &Path, bytes: &[u8]) -> (Document, Vec<Diagnostic>, Vec<PathBuf>) {
+    let name = path.display().to_string();
+    let text = match std::str::from_utf8(bytes) {
+        Ok(text) if include::has_directive(text) => text,
+        _ => {
+            let (doc, diags) = parse_bytes(&name, bytes);
+            return (doc, diags, Vec::new());
+        }
+    };
+    let assembled = include::assemble(&name, path, normalise_line_ends(text.to_string()));
+    let (blueprint, mut diagnostics) = blueprint::parse(&assembled.source);
+    let mut all = assembled.diagnostics;
+    all.append(&mut diagnostics);
+    let document = Document {
+        source: assembled.source,
+        blueprint,
+    };
+    (document, all, assembled.included)
+}
+
+/// CRLF and lone CR become LF (a CR never ends up in a body).
+fn normalise_line_ends(text: String) -> String {
+    if text.contains('\r') {
+        text.replace("\r\n", "\n").replace('\r', "\n")
+    } else {
+        text
+    }
 }
 
 /// Parses one file's bytes: non-UTF-8 input is one located error; line
@@ -189,12 +238,7 @@ pub fn parse_bytes(name: &str, bytes: &[u8]) -> (Document, Vec<Diagnostic>) {
             return (Document { source, blueprint }, vec![d]);
         }
     };
-    let text = if text.contains('\r') {
-        text.replace("\r\n", "\n").replace('\r', "\n")
-    } else {
-        text.to_string()
-    };
-    let source = SourceFile::new(name, text);
+    let source = SourceFile::new(name, normalise_line_ends(text.to_string()));
     let (blueprint, diagnostics) = blueprint::parse(&source);
     (Document { source, blueprint }, diagnostics)
 }

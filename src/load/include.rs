@@ -1,0 +1,184 @@
+//! `<!-- include(path/to/part.apib) -->`: the include directive that API
+//! Blueprint tools (aglio, drakov) use to split a blueprint into files.
+//!
+//! The directive is replaced by the file's text, indented like the
+//! directive, before the blueprint is parsed; a [`SourceMap`] keeps every
+//! line's origin so that diagnostics name the included file and its own
+//! line numbers. Paths are relative to the including file, includes nest,
+//! and neither a cycle nor a path outside the root file's directory is
+//! followed: both are located errors.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, LazyLock};
+
+use regex::Regex;
+
+use crate::diag::{Diagnostic, SourceFile, SourceMap};
+
+static DIRECTIVE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"<!--\s*include\(\s*([^)]*?)\s*\)\s*-->").expect("static regex"));
+
+/// Includes nest at most this deep (a cycle is caught before; this bounds
+/// a long chain of distinct files).
+const MAX_DEPTH: usize = 32;
+
+/// Whether `text` may hold a directive (cheap test before the real work).
+pub(super) fn has_directive(text: &str) -> bool {
+    text.contains("include(") && DIRECTIVE.is_match(text)
+}
+
+/// A root file with its includes spliced in.
+pub(super) struct Assembled {
+    pub source: SourceFile,
+    /// Every included file read (for watching), in order.
+    pub included: Vec<PathBuf>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Splices the includes of `root` (named `name`, read from `path`).
+pub(super) fn assemble(name: &str, path: &Path, text: String) -> Assembled {
+    let root_dir = path
+        .parent()
+        .map(|d| {
+            if d.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                d
+            }
+        })
+        .and_then(|d| d.canonicalize().ok());
+    let mut a = Assembler {
+        root_dir,
+        out: String::with_capacity(text.len()),
+        map: SourceMap::default(),
+        stack: path.canonicalize().ok().into_iter().collect(),
+        included: Vec::new(),
+        diagnostics: Vec::new(),
+    };
+    let origin = Arc::new(SourceFile::new(name, text));
+    a.expand(&origin, path, "");
+    Assembled {
+        source: SourceFile::assembled(name, a.out, a.map),
+        included: a.included,
+        diagnostics: a.diagnostics,
+    }
+}
+
+struct Assembler {
+    /// Includes must stay inside the root file's directory.
+    root_dir: Option<PathBuf>,
+    out: String,
+    map: SourceMap,
+    /// Canonical paths being expanded, outermost first.
+    stack: Vec<PathBuf>,
+    included: Vec<PathBuf>,
+    diagnostics: Vec<Diagnostic>,
+}
+
+impl Assembler {
+    fn expand(&mut self, origin: &Arc<SourceFile>, path: &Path, indent: &str) {
+        let text = origin.text();
+        let mut offset = 0;
+        for line in text.split_inclusive('\n') {
+            match DIRECTIVE.captures(line) {
+                Some(caps) => {
+                    let whole = caps.get(0).map_or(0..0, |m| m.range());
+                    let target = caps.get(1).map_or("", |m| m.as_str());
+                    let before = &line[..whole.start];
+                    let prefix = if before.trim().is_empty() {
+                        before
+                    } else {
+                        self.copy(origin, offset, indent, before);
+                        ""
+                    };
+                    let at = offset + whole.start;
+                    let nested = format!("{indent}{prefix}");
+                    self.include(origin, path, target, at, &nested);
+                    let after = &line[whole.end..];
+                    if !after.trim().is_empty() {
+                        self.copy(origin, offset + whole.end, indent, after);
+                    } else if !self.out.is_empty() && !self.out.ends_with('\n') {
+                        self.out.push('\n');
+                    }
+                }
+                None => self.copy(origin, offset, indent, line),
+            }
+            offset += line.len();
+        }
+    }
+
+    /// Copies `text` (at `offset` in `origin`) with `indent` before it.
+    fn copy(&mut self, origin: &Arc<SourceFile>, offset: usize, indent: &str, text: &str) {
+        self.map.push(self.out.len(), origin, offset, indent.len());
+        self.out.push_str(indent);
+        self.out.push_str(text);
+    }
+
+    fn include(
+        &mut self,
+        origin: &Arc<SourceFile>,
+        from: &Path,
+        target: &str,
+        at: usize,
+        indent: &str,
+    ) {
+        let mut error = |message: String| {
+            self.diagnostics
+                .push(Diagnostic::error(origin.location(at), message));
+        };
+        if target.is_empty() {
+            return error("empty include directive; write `<!-- include(part.apib) -->`".into());
+        }
+        if self.stack.len() > MAX_DEPTH {
+            return error(format!("includes nested more than {MAX_DEPTH} deep"));
+        }
+        let base = from.parent().unwrap_or(Path::new("."));
+        let path = base.join(target);
+        let canonical = match path.canonicalize() {
+            Ok(c) => c,
+            Err(e) => {
+                return error(format!(
+                    "cannot include `{target}` ({}): {e}",
+                    path.display()
+                ));
+            }
+        };
+        if let Some(root) = &self.root_dir
+            && !canonical.starts_with(root)
+        {
+            return error(format!(
+                "`{target}` is outside the spec's directory ({}); includes cannot leave it",
+                root.display()
+            ));
+        }
+        if let Some(first) = self.stack.iter().position(|p| *p == canonical) {
+            let chain: Vec<String> = self.stack[first..]
+                .iter()
+                .chain(std::iter::once(&canonical))
+                .map(|p| {
+                    p.file_name().map_or_else(
+                        || p.display().to_string(),
+                        |n| n.to_string_lossy().into_owned(),
+                    )
+                })
+                .collect();
+            return error(format!("include cycle: {}", chain.join(" → ")));
+        }
+        let bytes = match std::fs::read(&path) {
+            Ok(b) => b,
+            Err(e) => return error(format!("cannot read `{target}`: {e}")),
+        };
+        let Ok(text) = String::from_utf8(bytes) else {
+            return error(format!("`{target}` is not valid UTF-8; save it as UTF-8"));
+        };
+        let text = super::normalise_line_ends(text);
+        self.included.push(path.clone());
+        let child = Arc::new(SourceFile::new(path.display().to_string(), text));
+        self.stack.push(canonical);
+        self.expand(&child, &path, indent);
+        self.stack.pop();
+        if !self.out.ends_with('\n') {
+            self.out.push('\n');
+        }
+    }
+}
