@@ -11,11 +11,10 @@ use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 use serde::Serialize;
 
-use std::sync::Arc;
-
 use crate::contract::Contract;
 use crate::diag::{Diagnostic, Severity};
 use crate::load::{self, Loaded};
+use crate::reload::{self, LiveContract, Outcome};
 use crate::routes;
 use crate::server::{self, LogFormat, ServeConfig};
 
@@ -77,6 +76,9 @@ pub struct ServeArgs {
     /// Request log format (`off` disables it).
     #[arg(long, value_enum, default_value_t = LogFormat::Human)]
     pub log_format: LogFormat,
+    /// Do not reload when a spec file changes.
+    #[arg(long)]
+    pub no_watch: bool,
 }
 
 /// `10MiB` → 10485760.
@@ -139,6 +141,8 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         )?;
         return Ok(ExitCode::from(1));
     }
+    let embedded = loaded.files.is_empty();
+    let live = LiveContract::new(contract, args.specs.clone(), &loaded);
     // The contract holds everything serving needs; the parsed documents
     // (sources, models) would only take memory.
     drop(loaded);
@@ -154,7 +158,27 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
             "apib-mock: warning: {addr} is reachable from other machines"
         )?;
     }
-    out.write_all(endpoint_table(&contract).as_bytes())?;
+    out.write_all(endpoint_table(&live.contract()).as_bytes())?;
+    // Reloads run on their own thread, off the request path.
+    let _watcher = if args.no_watch || embedded {
+        let why = if embedded {
+            "the built-in spec"
+        } else {
+            "--no-watch"
+        };
+        writeln!(out, "apib-mock: not watching for changes ({why})")?;
+        None
+    } else {
+        let watcher = reload::watch(&args.specs, live.clone(), Box::new(report_reload))
+            .context("cannot watch the spec files (use --no-watch to serve without)")?;
+        let files = live.files().len();
+        writeln!(
+            out,
+            "apib-mock: watching {files} spec file{} for changes (--no-watch to turn off)",
+            if files == 1 { "" } else { "s" }
+        )?;
+        Some(watcher)
+    };
     out.flush()?;
     drop(out);
     let config = ServeConfig {
@@ -166,13 +190,65 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    runtime.block_on(server::serve(
-        listener,
-        Arc::new(contract),
-        config,
-        shutdown_signal(),
-    ))?;
+    runtime.block_on(server::serve(listener, live, config, shutdown_signal()))?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// One line per reload that found a change: what changed, or why the last
+/// good contract is still served (with its diagnostics).
+fn report_reload(outcome: &Outcome) {
+    match outcome {
+        Outcome::Unchanged => {}
+        Outcome::Reloaded {
+            record,
+            transactions,
+            warnings,
+        } => {
+            let mut err = std::io::stderr().lock();
+            for w in warnings {
+                let _ = writeln!(err, "{w}");
+            }
+            drop(err);
+            let diff = &record.diff;
+            let names = |list: &[String]| {
+                let shown: Vec<&str> = list.iter().take(3).map(String::as_str).collect();
+                let more = list.len().saturating_sub(3);
+                let mut text = shown.join(", ");
+                if more > 0 {
+                    text.push_str(&format!(" and {more} more"));
+                }
+                text
+            };
+            let mut line = format!(
+                "apib-mock: reloaded in {:.1} ms: {transactions} transactions; {} added, {} removed, {} changed",
+                record.millis,
+                diff.added.len(),
+                diff.removed.len(),
+                diff.changed.len()
+            );
+            for (what, list) in [
+                ("added", &diff.added),
+                ("removed", &diff.removed),
+                ("changed", &diff.changed),
+            ] {
+                if !list.is_empty() {
+                    line.push_str(&format!("\n  {what}: {}", names(list)));
+                }
+            }
+            println!("{line}");
+        }
+        Outcome::Refused(error) => {
+            let mut err = std::io::stderr().lock();
+            for d in &error.diagnostics {
+                let _ = writeln!(err, "{d}");
+            }
+            let _ = writeln!(
+                err,
+                "apib-mock: reload refused ({}); still serving the last good spec",
+                error.message
+            );
+        }
+    }
 }
 
 /// Resolves on SIGINT (Ctrl-C) or SIGTERM.

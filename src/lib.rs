@@ -25,6 +25,7 @@ pub mod contract;
 pub mod diag;
 pub mod load;
 pub mod matching;
+pub mod reload;
 pub mod routes;
 pub mod server;
 

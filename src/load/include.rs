@@ -30,8 +30,9 @@ pub(super) fn has_directive(text: &str) -> bool {
 /// A root file with its includes spliced in.
 pub(super) struct Assembled {
     pub source: SourceFile,
-    /// Every included file read (for watching), in order.
-    pub included: Vec<PathBuf>,
+    /// Every included file read (for watching), in order, with a hash of
+    /// the bytes that were spliced in.
+    pub included: Vec<(PathBuf, u64)>,
     pub diagnostics: Vec<Diagnostic>,
 }
 
@@ -71,7 +72,7 @@ struct Assembler {
     map: SourceMap,
     /// Canonical paths being expanded, outermost first.
     stack: Vec<PathBuf>,
-    included: Vec<PathBuf>,
+    included: Vec<(PathBuf, u64)>,
     diagnostics: Vec<Diagnostic>,
 }
 
@@ -168,11 +169,12 @@ impl Assembler {
             Ok(b) => b,
             Err(e) => return error(format!("cannot read `{target}`: {e}")),
         };
+        let hash = super::bytes_hash(&bytes);
         let Ok(text) = String::from_utf8(bytes) else {
             return error(format!("`{target}` is not valid UTF-8; save it as UTF-8"));
         };
         let text = super::normalise_line_ends(text);
-        self.included.push(path.clone());
+        self.included.push((path.clone(), hash));
         let child = Arc::new(SourceFile::new(path.display().to_string(), text));
         self.stack.push(canonical);
         self.expand(&child, &path, indent);

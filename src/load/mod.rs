@@ -157,37 +157,63 @@ fn collect_dir(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), LoadError> {
 /// Reads and parses every spec, then checks across files.
 pub fn load(specs: &[String]) -> Result<Loaded, LoadError> {
     let mut loaded = Loaded::default();
-    let mut hasher = std::hash::DefaultHasher::new();
     match resolve(specs)? {
         SpecSource::Embedded => {
             loaded.add(parse_bytes(EMBEDDED_NAME, EMBEDDED_SPEC.as_bytes()));
         }
         SpecSource::Files(files) => {
+            let mut hashes = Vec::new();
             for file in files {
                 let bytes = std::fs::read(&file).map_err(|source| LoadError::Io {
                     path: file.display().to_string(),
                     source,
                 })?;
-                std::hash::Hash::hash(&(&file, &bytes), &mut hasher);
+                hashes.push(bytes_hash(&bytes));
                 let (document, diagnostics, included) = parse_file(&file, &bytes);
-                for path in &included {
-                    // What an include read is part of what was loaded.
-                    std::hash::Hash::hash(&(path, std::fs::read(path).ok()), &mut hasher);
-                }
                 loaded.files.push(file);
-                loaded.files.extend(included);
+                for (path, hash) in included {
+                    loaded.files.push(path);
+                    hashes.push(hash);
+                }
                 loaded.add((document, diagnostics));
             }
+            // From the bytes parsed, not read again: a write that lands
+            // in between must still look like a change.
+            loaded.fingerprint = combine(&loaded.files, &hashes);
         }
     }
-    loaded.fingerprint = std::hash::Hasher::finish(&hasher);
     loaded.check_cross_file_duplicates();
     Ok(loaded)
 }
 
+/// The fingerprint `files` have now (a missing file counts as such):
+/// equal to [`Loaded::fingerprint`] when none of them changed since.
+pub fn current_fingerprint(files: &[PathBuf]) -> u64 {
+    let hashes: Vec<u64> = files
+        .iter()
+        .map(|f| std::fs::read(f).map_or(0, |b| bytes_hash(&b)))
+        .collect();
+    combine(files, &hashes)
+}
+
+fn bytes_hash(bytes: &[u8]) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::hash::DefaultHasher::new();
+    bytes.hash(&mut h);
+    h.finish()
+}
+
+fn combine(files: &[PathBuf], hashes: &[u64]) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::hash::DefaultHasher::new();
+    files.hash(&mut h);
+    hashes.hash(&mut h);
+    h.finish()
+}
+
 /// Parses a spec file read from `path`, splicing its includes; also
-/// returns the included files.
-pub fn parse_file(path: &Path, bytes: &[u8]) -> (Document, Vec<Diagnostic>, Vec<PathBuf>) {
+/// returns the included files with a hash of their bytes.
+pub fn parse_file(path: &Path, bytes: &[u8]) -> (Document, Vec<Diagnostic>, Vec<(PathBuf, u64)>) {
     let name = path.display().to_string();
     let text = match std::str::from_utf8(bytes) {
         Ok(text) if include::has_directive(text) => text,

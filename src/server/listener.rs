@@ -20,22 +20,23 @@ use tokio::task::JoinHandle;
 use super::log::RequestLog;
 use super::service::{ServeConfig, State, handle};
 use crate::contract::Contract;
+use crate::reload::LiveContract;
 
 /// How long in-flight requests get to finish after a shutdown signal.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// Serves `contract` on `listener` until `shutdown` completes, then lets
+/// Serves `live` on `listener` until `shutdown` completes, then lets
 /// open connections finish (up to a few seconds).
 pub async fn serve(
     listener: std::net::TcpListener,
-    contract: Arc<Contract>,
+    live: Arc<LiveContract>,
     config: ServeConfig,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
     listener.set_nonblocking(true)?;
     let listener = TcpListener::from_std(listener)?;
     let state = Arc::new(State {
-        contract,
+        live,
         log: RequestLog::start(config.log),
         config,
     });
@@ -95,15 +96,26 @@ pub struct RunningServer {
 }
 
 impl RunningServer {
-    /// Starts serving `contract` on `listener` in a background task.
+    /// Starts serving a fixed `contract` on `listener` in a background
+    /// task.
     pub fn start(
         listener: std::net::TcpListener,
         contract: Arc<Contract>,
         config: ServeConfig,
     ) -> std::io::Result<Self> {
+        Self::start_live(listener, LiveContract::fixed(contract), config)
+    }
+
+    /// Starts serving `live` (which reloads may swap) in a background
+    /// task.
+    pub fn start_live(
+        listener: std::net::TcpListener,
+        live: Arc<LiveContract>,
+        config: ServeConfig,
+    ) -> std::io::Result<Self> {
         let addr = listener.local_addr()?;
         let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(serve(listener, contract, config, async {
+        let task = tokio::spawn(serve(listener, live, config, async {
             let _ = stopped.await;
         }));
         Ok(Self {

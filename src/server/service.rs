@@ -17,10 +17,13 @@ use super::problem::Problem;
 use crate::blueprint::edit_distance;
 use crate::contract::{Contract, Endpoint};
 use crate::matching::{MatchOutcome, RecordedRequest, RequestError, allowed_methods, select};
+use crate::reload::LiveContract;
 
 /// Names the transaction that answered.
 pub(crate) const TRANSACTION_HEADER: HeaderName = HeaderName::from_static("apib-mock-transaction");
 const PREFERENCE_APPLIED: HeaderName = HeaderName::from_static("preference-applied");
+/// The server's own state: files, transactions, reloads, last error.
+pub const STATUS_PATH: &str = "/__mock/status";
 
 /// Server settings that affect answers.
 #[derive(Debug, Clone)]
@@ -49,7 +52,9 @@ impl Default for ServeConfig {
 /// What every request needs: the contract and the settings.
 #[derive(Debug)]
 pub(crate) struct State {
-    pub contract: Arc<Contract>,
+    /// The contract, swapped by reloads; each request answers from the
+    /// snapshot it took when it started.
+    pub live: Arc<LiveContract>,
     pub config: ServeConfig,
     pub log: RequestLog,
 }
@@ -71,10 +76,9 @@ where
     let uri = parts.uri.clone();
     let method = parts.method.clone();
     let mut answered = Answered::default();
-    let mut res = answer(&state, parts, body, &mut answered).await;
-    let documented = answered
-        .transaction
-        .map(|id| state.contract.transaction(id));
+    let contract = state.live.contract();
+    let mut res = answer(&state, &contract, parts, body, &mut answered).await;
+    let documented = answered.transaction.map(|id| contract.transaction(id));
     if let Some(origin) = &origin
         && !res
             .headers()
@@ -104,6 +108,7 @@ struct Answered {
 
 async fn answer<B>(
     state: &State,
+    contract: &Contract,
     parts: hyper::http::request::Parts,
     body: B,
     label: &mut Answered,
@@ -112,9 +117,14 @@ where
     B: Body<Data = Bytes>,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
-    let contract = &*state.contract;
     let uri = parts.uri.clone();
     let path = uri.path();
+
+    // The mock's own state, before any documented route.
+    if path == STATUS_PATH && matches!(parts.method, Method::GET | Method::HEAD) {
+        label.problem = "mock-status";
+        return admin_json(state.live.status_json());
+    }
 
     // Refuse an oversized body before reading it.
     let declared = parts
@@ -256,6 +266,17 @@ where
             )
         }
     }
+}
+
+fn admin_json(body: Vec<u8>) -> Response<Full<Bytes>> {
+    let mut res = Response::new(Full::new(Bytes::from(body)));
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res
 }
 
 fn too_large(state: &State, label: &mut Answered) -> Response<Full<Bytes>> {

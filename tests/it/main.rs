@@ -5,6 +5,7 @@ mod conformance;
 mod cors;
 mod mson;
 mod mson_fixtures;
+mod reload;
 mod robustness;
 mod serve;
 mod serve_binary;

@@ -33,6 +33,26 @@ impl ServeProcess {
         Self { child, base, lines }
     }
 
+    /// Reads the table printed on start, up to and including the line
+    /// that says whether it watches the files.
+    fn startup_lines(&mut self) -> Vec<String> {
+        let mut lines = Vec::new();
+        for line in self.lines.by_ref() {
+            let line = line.expect("text");
+            let last = line.starts_with("apib-mock: watching") || line.contains("not watching");
+            lines.push(line);
+            if last {
+                break;
+            }
+        }
+        lines
+    }
+
+    /// The next stdout line.
+    fn next_line(&mut self) -> String {
+        self.lines.next().expect("a line").expect("text")
+    }
+
     /// Sends SIGTERM and returns the exit status and stderr.
     fn terminate(mut self) -> (std::process::ExitStatus, String) {
         let pid = self.child.id().to_string();
@@ -62,21 +82,19 @@ async fn serve_prints_its_address_routes_and_one_log_line_per_request() {
     // Arrange: the port comes from the environment.
     let mut server = ServeProcess::start(&["specs/retailers.apib"], &[("APIB_MOCK_PORT", "0")]);
     assert!(server.base.starts_with("http://127.0.0.1:"));
-    let mut table = Vec::new();
-    for line in server.lines.by_ref().take(10) {
-        table.push(line.unwrap());
-    }
+    let table = server.startup_lines();
     assert!(
         table[0].contains("20 transactions on 9 routes"),
         "{table:?}"
     );
+    assert_eq!(table.len(), 11, "{table:?}");
     // Act
     let res = reqwest::get(format!("{}/retailers/api/v1/agents", server.base))
         .await
         .unwrap();
     // Assert
     assert_eq!(res.status(), 200);
-    let log = server.lines.next().unwrap().unwrap();
+    let log = server.next_line();
     assert!(
         log.starts_with("GET /retailers/api/v1/agents 200 Agents > Agents > Get agents > #1 "),
         "{log}"
@@ -98,13 +116,12 @@ async fn json_log_lines_are_machine_readable() {
         ],
         &[],
     );
-    let lines: Vec<String> = server.lines.by_ref().take(10).map(Result::unwrap).collect();
-    assert_eq!(lines.len(), 10);
+    let lines = server.startup_lines();
+    assert_eq!(lines.len(), 11);
     reqwest::get(format!("{}/nowhere", server.base))
         .await
         .unwrap();
-    let log: serde_json::Value =
-        serde_json::from_str(&server.lines.next().unwrap().unwrap()).unwrap();
+    let log: serde_json::Value = serde_json::from_str(&server.next_line()).unwrap();
     assert_eq!(log["status"], 404);
     assert_eq!(log["transaction"], "no-route");
     assert_eq!(log["path"], "/nowhere");
@@ -140,4 +157,66 @@ fn serve_refuses_a_spec_with_errors() {
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("broken.apib:5:17: error"), "{stderr}");
+}
+
+#[tokio::test]
+async fn serve_reloads_a_changed_file_and_says_what_changed() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let spec = dir.path().join("api.apib");
+    let doc = |body: &str| {
+        format!(
+            "# API\n## Things [/things]\n### List [GET]\n+ Response 200 (text/plain)\n\n        {body}\n"
+        )
+    };
+    std::fs::write(&spec, doc("before")).expect("write");
+    let mut server = ServeProcess::start(
+        &[
+            spec.to_str().expect("utf-8 path"),
+            "--port",
+            "0",
+            "--log-format",
+            "off",
+        ],
+        &[],
+    );
+    let table = server.startup_lines();
+    assert!(
+        table
+            .last()
+            .is_some_and(|l| l.contains("watching 1 spec file")),
+        "{table:?}"
+    );
+    std::fs::write(&spec, doc("after")).expect("write");
+    // The reload line is the event to wait for.
+    let reloaded = server.next_line();
+    assert!(
+        reloaded.starts_with("apib-mock: reloaded in "),
+        "{reloaded}"
+    );
+    assert!(
+        reloaded.ends_with("1 transactions; 0 added, 0 removed, 1 changed"),
+        "{reloaded}"
+    );
+    assert_eq!(
+        server.next_line(),
+        "  changed: GET /things (Things > List > #1)"
+    );
+    let body = reqwest::get(format!("{}/things", server.base))
+        .await
+        .expect("GET")
+        .text()
+        .await
+        .expect("body");
+    assert_eq!(body, "after\n");
+}
+
+#[test]
+fn no_watch_serves_without_watching() {
+    let mut server =
+        ServeProcess::start(&["specs/retailers.apib", "--port", "0", "--no-watch"], &[]);
+    let table = server.startup_lines();
+    assert!(
+        table.last().is_some_and(|l| l.contains("not watching")),
+        "{table:?}"
+    );
 }

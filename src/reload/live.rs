@@ -1,0 +1,350 @@
+//! The contract being served, swapped whole on reload.
+//!
+//! Requests take a snapshot (`Arc<Contract>`) when they start and finish
+//! on it; a reload builds the next contract off the request path and
+//! stores it with one atomic swap, so no request waits on a lock or sees
+//! half a contract. What is not the contract (reload history, counters)
+//! lives here and survives every reload.
+
+use std::collections::{HashMap, HashSet};
+use std::hash::{Hash, Hasher};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Instant, SystemTime};
+
+use arc_swap::ArcSwap;
+use serde::Serialize;
+use tokio::sync::watch;
+
+use crate::contract::Contract;
+use crate::diag::Diagnostic;
+use crate::load::{self, Loaded};
+
+/// The served contract and the history of its reloads.
+#[derive(Debug)]
+pub struct LiveContract {
+    current: ArcSwap<Contract>,
+    state: Mutex<State>,
+    /// Bumped after every reload attempt that found a change (served or
+    /// refused), for whoever waits on reloads.
+    attempts: watch::Sender<u64>,
+}
+
+/// What `/__mock/status` shows, and what the next reload compares with.
+#[derive(Debug)]
+struct State {
+    specs: Vec<String>,
+    files: Vec<PathBuf>,
+    fingerprint: u64,
+    loaded_at: SystemTime,
+    reloads: u64,
+    failed_reloads: u64,
+    last_reload: Option<ReloadRecord>,
+    last_error: Option<ErrorRecord>,
+    /// The fingerprint of the files a refused reload read: the same bytes
+    /// are not refused (and reported) twice.
+    refused: Option<u64>,
+    watching: bool,
+}
+
+/// A reload that was served.
+#[derive(Clone, Debug, Serialize)]
+pub struct ReloadRecord {
+    /// When it was swapped in (RFC 3339).
+    pub at: String,
+    /// Reading, parsing and compiling, in milliseconds.
+    pub millis: f64,
+    /// What changed.
+    #[serde(flatten)]
+    pub diff: Diff,
+}
+
+/// A reload that was refused, and why.
+#[derive(Clone, Debug, Serialize)]
+pub struct ErrorRecord {
+    pub at: String,
+    pub message: String,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Transactions added, removed and changed by a reload, by label.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Diff {
+    pub added: Vec<String>,
+    pub removed: Vec<String>,
+    pub changed: Vec<String>,
+}
+
+impl Diff {
+    pub fn is_empty(&self) -> bool {
+        self.added.is_empty() && self.removed.is_empty() && self.changed.is_empty()
+    }
+}
+
+/// What a reload did.
+#[derive(Debug)]
+pub enum Outcome {
+    /// The files are as they were: nothing to do.
+    Unchanged,
+    /// The new contract is served; warnings, if any, came with it.
+    Reloaded {
+        record: ReloadRecord,
+        transactions: usize,
+        warnings: Vec<Diagnostic>,
+    },
+    /// The last good contract is still served.
+    Refused(ErrorRecord),
+}
+
+impl LiveContract {
+    /// Serves `contract`, loaded from `specs` (what reloads read again).
+    pub fn new(contract: Contract, specs: Vec<String>, loaded: &Loaded) -> Arc<Self> {
+        Arc::new(Self {
+            current: ArcSwap::from_pointee(contract),
+            state: Mutex::new(State {
+                specs,
+                files: loaded.files.clone(),
+                fingerprint: loaded.fingerprint,
+                loaded_at: SystemTime::now(),
+                reloads: 0,
+                failed_reloads: 0,
+                last_reload: None,
+                last_error: None,
+                refused: None,
+                watching: false,
+            }),
+            attempts: watch::channel(0).0,
+        })
+    }
+
+    /// Serves a fixed contract (no files behind it).
+    pub fn fixed(contract: Arc<Contract>) -> Arc<Self> {
+        Arc::new(Self {
+            current: ArcSwap::new(contract),
+            state: Mutex::new(State {
+                specs: Vec::new(),
+                files: Vec::new(),
+                fingerprint: 0,
+                loaded_at: SystemTime::now(),
+                reloads: 0,
+                failed_reloads: 0,
+                last_reload: None,
+                last_error: None,
+                refused: None,
+                watching: false,
+            }),
+            attempts: watch::channel(0).0,
+        })
+    }
+
+    /// The contract to answer one request with.
+    pub fn contract(&self) -> Arc<Contract> {
+        self.current.load_full()
+    }
+
+    /// Waits on reload attempts: the value counts them.
+    pub fn subscribe(&self) -> watch::Receiver<u64> {
+        self.attempts.subscribe()
+    }
+
+    /// The files the contract was read from.
+    pub fn files(&self) -> Vec<PathBuf> {
+        self.lock().files.clone()
+    }
+
+    pub(crate) fn set_watching(&self, watching: bool) {
+        self.lock().watching = watching;
+    }
+
+    /// Reads the specs again and, if they changed and still make a good
+    /// contract, serves the new one. Blocking: run it off the request
+    /// path.
+    pub fn reload(&self) -> Outcome {
+        let (specs, files, fingerprint, refused) = {
+            let state = self.lock();
+            (
+                state.specs.clone(),
+                state.files.clone(),
+                state.fingerprint,
+                state.refused,
+            )
+        };
+        let unchanged_roots = load::resolve(&specs)
+            .ok()
+            .is_some_and(|source| match source {
+                load::SpecSource::Files(roots) => roots.iter().all(|r| files.contains(r)),
+                load::SpecSource::Embedded => false,
+            });
+        if unchanged_roots && load::current_fingerprint(&files) == fingerprint {
+            return Outcome::Unchanged;
+        }
+        let started = Instant::now();
+        let outcome = match load::load(&specs) {
+            Err(e) => Err(refusal(&e.to_string(), Vec::new())),
+            Ok(loaded) if loaded.fingerprint == fingerprint && loaded.files == files => {
+                return Outcome::Unchanged;
+            }
+            Ok(loaded) if refused == Some(loaded.fingerprint) => return Outcome::Unchanged,
+            Ok(loaded) => {
+                let print = loaded.fingerprint;
+                self.build(loaded, started).inspect_err(|_| {
+                    self.lock().refused = Some(print);
+                })
+            }
+        };
+        let outcome = match outcome {
+            Ok(outcome) => outcome,
+            Err(record) => {
+                let mut state = self.lock();
+                state.failed_reloads += 1;
+                state.last_error = Some(record.clone());
+                Outcome::Refused(record)
+            }
+        };
+        self.attempts.send_modify(|n| *n += 1);
+        outcome
+    }
+
+    fn build(&self, loaded: Loaded, started: Instant) -> Result<Outcome, ErrorRecord> {
+        if loaded.has_errors() {
+            return Err(refusal("the specs have errors", loaded.diagnostics.clone()));
+        }
+        if let Some(empty) = loaded
+            .documents
+            .iter()
+            .find(|d| d.source.text().trim().is_empty())
+        {
+            return Err(refusal(
+                &format!("{} is empty (a save in progress?)", empty.source.name()),
+                Vec::new(),
+            ));
+        }
+        let (contract, compile_warnings) = Contract::compile(&loaded.documents);
+        if contract.transactions().is_empty() {
+            return Err(refusal(
+                "the specs document no transaction",
+                loaded.diagnostics.clone(),
+            ));
+        }
+        let diff = diff(&self.contract(), &contract);
+        let transactions = contract.transactions().len();
+        self.current.store(Arc::new(contract));
+        let record = ReloadRecord {
+            at: now(),
+            millis: started.elapsed().as_secs_f64() * 1000.0,
+            diff,
+        };
+        let mut state = self.lock();
+        state.files = loaded.files.clone();
+        state.fingerprint = loaded.fingerprint;
+        state.loaded_at = SystemTime::now();
+        state.reloads += 1;
+        state.refused = None;
+        state.last_reload = Some(record.clone());
+        let mut warnings = loaded.diagnostics;
+        warnings.extend(compile_warnings);
+        Ok(Outcome::Reloaded {
+            record,
+            transactions,
+            warnings,
+        })
+    }
+
+    /// `GET /__mock/status`.
+    pub fn status_json(&self) -> Vec<u8> {
+        let contract = self.contract();
+        let state = self.lock();
+        let status = Status {
+            files: contract.files().iter().map(|f| f.as_ref()).collect(),
+            watched_files: state
+                .files
+                .iter()
+                .map(|f| f.display().to_string())
+                .collect(),
+            transactions: contract.transactions().len(),
+            endpoints: contract.endpoints().len(),
+            loaded_at: humantime::format_rfc3339_millis(state.loaded_at).to_string(),
+            watching: state.watching,
+            reloads: state.reloads,
+            failed_reloads: state.failed_reloads,
+            last_reload: state.last_reload.as_ref(),
+            last_error: state.last_error.as_ref(),
+        };
+        serde_json::to_vec_pretty(&status).unwrap_or_default()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A panic while holding it cannot leave the state half-written
+        // (every update is a few assignments): keep using it.
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+#[derive(Serialize)]
+struct Status<'a> {
+    files: Vec<&'a str>,
+    watched_files: Vec<String>,
+    transactions: usize,
+    endpoints: usize,
+    loaded_at: String,
+    watching: bool,
+    reloads: u64,
+    failed_reloads: u64,
+    last_reload: Option<&'a ReloadRecord>,
+    last_error: Option<&'a ErrorRecord>,
+}
+
+fn refusal(message: &str, diagnostics: Vec<Diagnostic>) -> ErrorRecord {
+    ErrorRecord {
+        at: now(),
+        message: message.to_string(),
+        diagnostics: diagnostics
+            .into_iter()
+            .filter(Diagnostic::is_error)
+            .collect(),
+    }
+}
+
+fn now() -> String {
+    humantime::format_rfc3339_millis(SystemTime::now()).to_string()
+}
+
+/// Compares two contracts transaction by transaction, keyed by method,
+/// URI template and label.
+pub fn diff(old: &Contract, new: &Contract) -> Diff {
+    let old = fingerprints(old);
+    let new_prints = fingerprints(new);
+    let mut diff = Diff::default();
+    for (key, print) in &new_prints {
+        match old.get(key) {
+            None => diff.added.push(key.clone()),
+            Some(p) if p != print => diff.changed.push(key.clone()),
+            Some(_) => {}
+        }
+    }
+    let new_keys: HashSet<&String> = new_prints.keys().collect();
+    diff.removed = old
+        .keys()
+        .filter(|k| !new_keys.contains(k))
+        .cloned()
+        .collect();
+    diff.added.sort();
+    diff.removed.sort();
+    diff.changed.sort();
+    diff
+}
+
+fn fingerprints(contract: &Contract) -> HashMap<String, u64> {
+    let mut out = HashMap::new();
+    for endpoint in contract.endpoints() {
+        for &id in &endpoint.transactions {
+            let tx = contract.transaction(id);
+            let key = format!("{} {} ({})", endpoint.method, endpoint.template, tx.label);
+            let mut h = std::hash::DefaultHasher::new();
+            // Debug output covers every field that decides an answer.
+            format!("{:?}{:?}", tx.request, tx.response).hash(&mut h);
+            out.insert(key, h.finish());
+        }
+    }
+    out
+}

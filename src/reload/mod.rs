@@ -1,0 +1,9 @@
+//! Hot reload: the served contract is swapped whole when a spec file
+//! changes (`live`), on file events from notify (`watch`). A reload that
+//! fails keeps the last good contract.
+
+mod live;
+mod watch;
+
+pub use live::{Diff, ErrorRecord, LiveContract, Outcome, ReloadRecord, diff};
+pub use watch::{DEBOUNCE, Report, Watcher, watch};

@@ -1,0 +1,313 @@
+//! Hot reload over real files in a temp dir and a real server: every way
+//! an editor saves is picked up, a broken or empty save keeps the last
+//! good contract, and requests in flight during reloads all succeed.
+//!
+//! Waiting is event-driven: after each write the test waits on the live
+//! contract's reload notifications (bounded), never on a fixed sleep.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use apib_mock::contract::Contract;
+use apib_mock::reload::{self, LiveContract, Outcome, Watcher};
+use apib_mock::server::{RunningServer, ServeConfig};
+use serde_json::Value;
+use tokio::sync::watch;
+
+/// A server on a temp dir of specs, reloading on changes.
+struct Reloading {
+    dir: tempfile::TempDir,
+    live: Arc<LiveContract>,
+    server: RunningServer,
+    reloads: watch::Receiver<u64>,
+    _watcher: Watcher,
+    client: reqwest::Client,
+}
+
+fn note(title: &str, body: &str) -> String {
+    format!(
+        "FORMAT: 1A\n# Notes\n\n## {title} [/{}]\n### Read [GET]\n+ Response 200 (application/json)\n\n        {body}\n",
+        title.to_lowercase()
+    )
+}
+
+impl Reloading {
+    /// Serves `files` (name, text) written into a fresh temp dir; the dir
+    /// is the SPEC.
+    fn start(files: &[(&str, &str)]) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        for (name, text) in files {
+            let path = dir.path().join(name);
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent).expect("mkdir");
+            }
+            std::fs::write(path, text).expect("write");
+        }
+        Self::serve(dir, None)
+    }
+
+    /// Serves `spec` (relative to the temp dir) instead of the dir.
+    fn serve(dir: tempfile::TempDir, spec: Option<&str>) -> Self {
+        let spec = match spec {
+            Some(s) => dir.path().join(s),
+            None => dir.path().to_path_buf(),
+        };
+        let specs = vec![spec.display().to_string()];
+        let loaded = apib_mock::load::load(&specs).expect("loads");
+        assert!(!loaded.has_errors(), "{:?}", loaded.diagnostics);
+        let (contract, _) = Contract::compile(&loaded.documents);
+        let live = LiveContract::new(contract, specs.clone(), &loaded);
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let server = RunningServer::start_live(listener, live.clone(), ServeConfig::default())
+            .expect("server starts");
+        let watcher =
+            reload::watch(&specs, live.clone(), Box::new(|_: &Outcome| {})).expect("watching");
+        Self {
+            reloads: live.subscribe(),
+            dir,
+            live,
+            server,
+            _watcher: watcher,
+            client: reqwest::Client::new(),
+        }
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    async fn get(&self, path: &str) -> (u16, String) {
+        let res = self
+            .client
+            .get(self.server.url(path))
+            .send()
+            .await
+            .expect("request");
+        let status = res.status().as_u16();
+        (status, res.text().await.expect("body"))
+    }
+
+    async fn status(&self) -> Value {
+        let (code, body) = self.get("/__mock/status").await;
+        assert_eq!(code, 200);
+        serde_json::from_str(&body).expect("status is JSON")
+    }
+
+    /// Waits (at most 10 s) until `path` answers `status` with a body
+    /// containing `needle`, re-checking after every reload attempt.
+    async fn until(&mut self, path: &str, status: u16, needle: &str) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let (code, body) = self.get(path).await;
+            if code == status && body.contains(needle) {
+                return;
+            }
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            if tokio::time::timeout(left, self.reloads.changed())
+                .await
+                .is_err()
+            {
+                panic!("{path} still answers {code} {body:?}, waited for {status} with {needle:?}");
+            }
+        }
+    }
+
+    /// Waits (at most 10 s) for the next reload attempt.
+    async fn next_attempt(&mut self) {
+        tokio::time::timeout(Duration::from_secs(10), self.reloads.changed())
+            .await
+            .expect("a reload attempt")
+            .expect("live contract alive");
+    }
+}
+
+/// Writes `text` to `path` atomically: a temp file, then a rename (how
+/// vim, VS Code and JetBrains save).
+fn write_renamed(path: &Path, text: &str) {
+    let tmp = path.with_extension("apib.tmp~");
+    std::fs::write(&tmp, text).expect("write temp");
+    std::fs::rename(&tmp, path).expect("rename");
+}
+
+#[tokio::test]
+async fn an_in_place_edit_is_served() {
+    let mut s = Reloading::start(&[("notes.apib", &note("Notes", "{\"v\": 1}"))]);
+    s.until("/notes", 200, "\"v\": 1").await;
+    std::fs::write(s.path("notes.apib"), note("Notes", "{\"v\": 2}")).expect("write");
+    s.until("/notes", 200, "\"v\": 2").await;
+    let status = s.status().await;
+    assert!(status["reloads"].as_u64() >= Some(1), "{status}");
+    let changed = &status["last_reload"]["changed"];
+    assert_eq!(changed[0], "GET /notes (Notes > Read > #1)", "{status}");
+}
+
+#[tokio::test]
+async fn an_atomic_rename_is_served() {
+    let mut s = Reloading::start(&[("notes.apib", &note("Notes", "{\"v\": 1}"))]);
+    write_renamed(
+        &s.path("notes.apib"),
+        &note("Notes", "{\"v\": \"renamed\"}"),
+    );
+    s.until("/notes", 200, "renamed").await;
+}
+
+#[tokio::test]
+async fn delete_then_create_is_served() {
+    let mut s = Reloading::start(&[("notes.apib", &note("Notes", "{\"v\": 1}"))]);
+    std::fs::remove_file(s.path("notes.apib")).expect("delete");
+    std::fs::write(
+        s.path("notes.apib"),
+        note("Notes", "{\"v\": \"recreated\"}"),
+    )
+    .expect("create");
+    s.until("/notes", 200, "recreated").await;
+}
+
+#[tokio::test]
+async fn new_files_join_and_removed_files_leave() {
+    let mut s = Reloading::start(&[("notes.apib", &note("Notes", "{}"))]);
+    std::fs::create_dir_all(s.path("more")).expect("mkdir");
+    std::fs::write(s.path("more/tags.md"), note("Tags", "{\"tags\": []}")).expect("write");
+    s.until("/tags", 200, "tags").await;
+    assert_eq!(s.get("/notes").await.0, 200, "the first file still serves");
+    std::fs::remove_file(s.path("notes.apib")).expect("delete");
+    s.until("/notes", 404, "no-route").await;
+    assert_eq!(s.get("/tags").await.0, 200);
+}
+
+#[tokio::test]
+async fn a_broken_save_keeps_the_last_good_contract_until_fixed() {
+    let mut s = Reloading::start(&[("notes.apib", &note("Notes", "{\"v\": 1}"))]);
+    std::fs::write(
+        s.path("notes.apib"),
+        "# Notes\n## Notes [/notes/{broken]\n### Read [GET]\n+ Response 200\n",
+    )
+    .expect("write");
+    loop {
+        s.next_attempt().await;
+        let status = s.status().await;
+        if !status["last_error"].is_null() {
+            let diag = &status["last_error"]["diagnostics"][0];
+            assert_eq!(diag["line"], 2, "{status}");
+            assert_eq!(diag["column"], 18, "{status}");
+            assert!(diag["file"].as_str().unwrap_or("").ends_with("notes.apib"));
+            break;
+        }
+    }
+    assert_eq!(s.get("/notes").await, (200, "{\"v\": 1}\n".to_string()));
+    std::fs::write(s.path("notes.apib"), note("Notes", "{\"v\": \"fixed\"}")).expect("write");
+    s.until("/notes", 200, "fixed").await;
+    let status = s.status().await;
+    assert!(status["failed_reloads"].as_u64() >= Some(1));
+}
+
+#[tokio::test]
+async fn a_file_truncated_to_empty_keeps_the_old_contract() {
+    let mut s = Reloading::start(&[("notes.apib", &note("Notes", "{\"v\": 1}"))]);
+    std::fs::write(s.path("notes.apib"), "").expect("truncate");
+    loop {
+        s.next_attempt().await;
+        let status = s.status().await;
+        if status["last_error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("empty"))
+        {
+            break;
+        }
+    }
+    assert_eq!(s.get("/notes").await.0, 200);
+    assert_eq!(s.status().await["transactions"], 1);
+}
+
+#[tokio::test]
+async fn an_included_file_is_watched_and_located() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::create_dir_all(dir.path().join("parts")).expect("mkdir");
+    std::fs::write(
+        dir.path().join("api.apib"),
+        "FORMAT: 1A\n# API\n\n<!-- include(parts/users.apib) -->\n",
+    )
+    .expect("write");
+    let users = |body: &str| {
+        format!(
+            "## Users [/users]\n### List [GET]\n+ Response 200 (application/json)\n\n        {body}\n"
+        )
+    };
+    std::fs::write(dir.path().join("parts/users.apib"), users("[1]")).expect("write");
+    let mut s = Reloading::serve(dir, Some("api.apib"));
+    s.until("/users", 200, "[1]").await;
+    std::fs::write(s.path("parts/users.apib"), users("[1, 2]")).expect("write");
+    s.until("/users", 200, "[1, 2]").await;
+    // A mistake in the included file is reported with its own name and
+    // line.
+    std::fs::write(
+        s.path("parts/users.apib"),
+        "## Users [/users/{x]\n### List [GET]\n+ Response 200\n",
+    )
+    .expect("write");
+    loop {
+        s.next_attempt().await;
+        let status = s.status().await;
+        if let Some(diag) = status["last_error"]["diagnostics"].get(0) {
+            assert!(
+                diag["file"]
+                    .as_str()
+                    .unwrap_or("")
+                    .ends_with("parts/users.apib"),
+                "{diag}"
+            );
+            assert_eq!(diag["line"], 1);
+            break;
+        }
+    }
+    assert_eq!(s.get("/users").await.1, "[1, 2]\n");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reloads_under_load_lose_no_request() {
+    let mut s = Reloading::start(&[("notes.apib", &note("Notes", "{\"v\": 0}"))]);
+    let url = s.server.url("/notes");
+    let failures = Arc::new(AtomicUsize::new(0));
+    let served = Arc::new(AtomicUsize::new(0));
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut clients = Vec::new();
+    for _ in 0..4 {
+        let (url, failures, served, stop) =
+            (url.clone(), failures.clone(), served.clone(), stop.clone());
+        clients.push(tokio::spawn(async move {
+            let client = reqwest::Client::new();
+            while !stop.load(Ordering::Relaxed) {
+                match client.get(&url).send().await {
+                    Ok(res) if res.status() == 200 => {
+                        let body = res.text().await.unwrap_or_default();
+                        if body.starts_with("{\"v\": ") {
+                            served.fetch_add(1, Ordering::Relaxed);
+                        } else {
+                            failures.fetch_add(1, Ordering::Relaxed);
+                        }
+                    }
+                    _ => {
+                        failures.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            }
+        }));
+    }
+    for round in 1..=10 {
+        write_renamed(
+            &s.path("notes.apib"),
+            &note("Notes", &format!("{{\"v\": {round}}}")),
+        );
+        s.until("/notes", 200, &format!("\"v\": {round}}}")).await;
+    }
+    stop.store(true, Ordering::Relaxed);
+    for c in clients {
+        c.await.expect("client task");
+    }
+    assert_eq!(failures.load(Ordering::Relaxed), 0);
+    assert!(served.load(Ordering::Relaxed) > 10, "the clients did run");
+    assert!(s.status().await["reloads"].as_u64() >= Some(10));
+    drop(s.live);
+}
