@@ -103,6 +103,55 @@ pub struct DocumentedResponse {
     pub expose_headers: Option<HeaderValue>,
 }
 
+impl CompiledTransaction {
+    /// A hash of everything that decides how this transaction matches and
+    /// answers: equal before and after a reload means unchanged.
+    pub fn fingerprint(&self) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut h = rustc_hash::FxHasher::default();
+        let r = &self.request;
+        (&self.request_name, &r.query, &r.path, &r.content_type).hash(&mut h);
+        for (name, value) in &r.headers {
+            (name.as_str(), value).hash(&mut h);
+        }
+        match &r.body {
+            ExpectedBody::None => 0u8.hash(&mut h),
+            ExpectedBody::Json { value, .. } => {
+                1u8.hash(&mut h);
+                hash_json(value, &mut h);
+            }
+            ExpectedBody::Text(t) => (2u8, t).hash(&mut h),
+        }
+        let s = &self.response;
+        (s.status.as_u16(), &s.body, &s.media_type).hash(&mut h);
+        for (name, value) in &s.headers {
+            (name.as_str(), value.as_bytes()).hash(&mut h);
+        }
+        h.finish()
+    }
+}
+
+fn hash_json(value: &Value, h: &mut impl std::hash::Hasher) {
+    use std::hash::Hash;
+    match value {
+        Value::Null => 0u8.hash(h),
+        Value::Bool(b) => (1u8, b).hash(h),
+        Value::Number(n) => (2u8, n.to_string()).hash(h),
+        Value::String(s) => (3u8, s).hash(h),
+        Value::Array(items) => {
+            (4u8, items.len()).hash(h);
+            items.iter().for_each(|i| hash_json(i, h));
+        }
+        Value::Object(map) => {
+            (5u8, map.len()).hash(h);
+            for (k, v) in map {
+                k.hash(h);
+                hash_json(v, h);
+            }
+        }
+    }
+}
+
 impl Contract {
     /// The transaction with id `id`.
     pub fn transaction(&self, id: usize) -> &CompiledTransaction {

@@ -196,16 +196,19 @@ pub fn current_fingerprint(files: &[PathBuf]) -> u64 {
     combine(files, &hashes)
 }
 
+/// FxHash: a reload of a large spec hashes megabytes, and SipHash's
+/// resistance to chosen collisions buys nothing against an editor.
 fn bytes_hash(bytes: &[u8]) -> u64 {
-    use std::hash::{Hash, Hasher};
-    let mut h = std::hash::DefaultHasher::new();
-    bytes.hash(&mut h);
+    use std::hash::Hasher;
+    let mut h = rustc_hash::FxHasher::default();
+    h.write(bytes);
+    h.write_usize(bytes.len());
     h.finish()
 }
 
 fn combine(files: &[PathBuf], hashes: &[u64]) -> u64 {
     use std::hash::{Hash, Hasher};
-    let mut h = std::hash::DefaultHasher::new();
+    let mut h = rustc_hash::FxHasher::default();
     files.hash(&mut h);
     hashes.hash(&mut h);
     h.finish()

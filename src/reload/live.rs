@@ -7,7 +7,6 @@
 //! lives here and survives every reload.
 
 use std::collections::{HashMap, HashSet};
-use std::hash::{Hash, Hasher};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Instant, SystemTime};
@@ -226,16 +225,23 @@ impl LiveContract {
                 loaded.diagnostics.clone(),
             ));
         }
-        let diff = diff(&self.contract(), &contract);
         let transactions = contract.transactions().len();
-        self.current.store(Arc::new(contract));
+        let contract = Arc::new(contract);
+        let previous = self.current.swap(contract.clone());
+        let millis = started.elapsed().as_secs_f64() * 1000.0;
+        // Served from here on; the comparison is only for the report.
         let record = ReloadRecord {
             at: now(),
-            millis: started.elapsed().as_secs_f64() * 1000.0,
-            diff,
+            millis,
+            diff: diff(&previous, &contract),
         };
+        // Freeing a large contract takes tens of milliseconds: not on the
+        // thread the next reload runs on.
+        let _ = std::thread::Builder::new()
+            .name("apib-mock free".into())
+            .spawn(move || drop((previous, loaded.documents)));
         let mut state = self.lock();
-        state.files = loaded.files.clone();
+        state.files = loaded.files;
         state.fingerprint = loaded.fingerprint;
         state.loaded_at = SystemTime::now();
         state.reloads += 1;
@@ -335,15 +341,12 @@ pub fn diff(old: &Contract, new: &Contract) -> Diff {
 }
 
 fn fingerprints(contract: &Contract) -> HashMap<String, u64> {
-    let mut out = HashMap::new();
+    let mut out = HashMap::with_capacity(contract.transactions().len());
     for endpoint in contract.endpoints() {
         for &id in &endpoint.transactions {
             let tx = contract.transaction(id);
             let key = format!("{} {} ({})", endpoint.method, endpoint.template, tx.label);
-            let mut h = std::hash::DefaultHasher::new();
-            // Debug output covers every field that decides an answer.
-            format!("{:?}{:?}", tx.request, tx.response).hash(&mut h);
-            out.insert(key, h.finish());
+            out.insert(key, tx.fingerprint());
         }
     }
     out

@@ -22,7 +22,10 @@ use super::live::{LiveContract, Outcome};
 /// Quiet time after the last event before a reload: long enough to
 /// gather an editor's write-rename-chmod burst, short enough to feel
 /// instant.
-pub const DEBOUNCE: Duration = Duration::from_millis(40);
+pub const DEBOUNCE: Duration = Duration::from_millis(30);
+
+/// How often the debouncer looks for quiet paths.
+const TICK: Duration = Duration::from_millis(5);
 
 type NotifyDebouncer = Debouncer<notify::RecommendedWatcher, RecommendedCache>;
 
@@ -64,7 +67,7 @@ pub type Report = Box<dyn Fn(&Outcome) + Send + 'static>;
 /// Watches what `live` was loaded from and reloads it on every change.
 pub fn watch(specs: &[String], live: Arc<LiveContract>, report: Report) -> notify::Result<Watcher> {
     let (tx, rx) = mpsc::channel::<()>();
-    let debouncer = new_debouncer(DEBOUNCE, None, move |result: DebounceEventResult| {
+    let debouncer = new_debouncer(DEBOUNCE, Some(TICK), move |result: DebounceEventResult| {
         let relevant = match result {
             Ok(events) => events.iter().any(|e| is_change(&e.event.kind)),
             // A lost event (queue overflow) may have been a change.
