@@ -79,6 +79,10 @@ pub struct ServeArgs {
     /// Do not reload when a spec file changes.
     #[arg(long)]
     pub no_watch: bool,
+    /// Validate every request against the contract of the route it hits
+    /// (parameters, headers, JSON body) and answer 422 when it breaks it.
+    #[arg(long)]
+    pub strict: bool,
 }
 
 /// `10MiB` → 10485760.
@@ -186,6 +190,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         max_body: args.max_body,
         header_read_timeout: std::time::Duration::from_secs(args.header_timeout.max(1)),
         log: args.log_format,
+        strict: args.strict,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

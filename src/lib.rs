@@ -28,6 +28,7 @@ pub mod matching;
 pub mod reload;
 pub mod routes;
 pub mod server;
+pub mod validate;
 
 pub use blueprint::{Blueprint, Transaction};
 pub use diag::{Diagnostic, Severity};

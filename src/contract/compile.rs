@@ -35,7 +35,7 @@ impl Contract {
                 let endpoint = match current {
                     Some((action, id)) if std::ptr::eq(action, tx.action) => id,
                     _ => {
-                        let id = contract.add_endpoint(&tx);
+                        let id = contract.add_endpoint(&tx, &doc.source);
                         current = Some((tx.action, id));
                         id
                     }
@@ -45,6 +45,7 @@ impl Contract {
                 let compiled = CompiledTransaction {
                     label_header: header_value(&label),
                     label,
+                    endpoint,
                     request_name: tx.request.and_then(|r| r.name.clone()),
                     request: expected_request(&tx),
                     response: documented_response(
@@ -70,7 +71,7 @@ impl Contract {
     }
 
     /// Adds (and indexes) the endpoint of `tx`'s action.
-    fn add_endpoint(&mut self, tx: &Transaction<'_>) -> usize {
+    fn add_endpoint(&mut self, tx: &Transaction<'_>, source: &SourceFile) -> usize {
         let method = Method::from_bytes(tx.action.method.as_bytes()).unwrap_or(Method::GET);
         let template = tx.uri_template();
         let mut label: Vec<String> = [tx.group, tx.resource.name.as_deref()]
@@ -91,6 +92,7 @@ impl Contract {
             label: label.join(" > "),
             transactions: Vec::new(),
             example_uri: tx.example_uri(),
+            rules: super::rules::rules(tx, source),
         });
         self.index.insert(&segments(template), id);
         id

@@ -10,6 +10,7 @@
 mod compile;
 pub(crate) mod path_pattern;
 mod route_index;
+mod rules;
 mod types;
 
 pub use types::{

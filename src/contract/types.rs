@@ -32,6 +32,8 @@ pub struct Endpoint {
     pub transactions: Vec<usize>,
     /// An example URI to show in suggestions.
     pub example_uri: Option<String>,
+    /// What strict mode checks requests against.
+    pub rules: crate::validate::Rules,
 }
 
 /// One documented request/response pair, ready to match and to answer.
@@ -39,6 +41,8 @@ pub struct Endpoint {
 pub struct CompiledTransaction {
     /// `Group > Resource > Action > #N` (N counts within the action, from 1).
     pub label: String,
+    /// The endpoint (action) it belongs to.
+    pub endpoint: usize,
     /// The label as a header value, built once.
     pub label_header: HeaderValue,
     /// The documented request's name.

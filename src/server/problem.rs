@@ -39,6 +39,8 @@ pub(crate) enum Problem {
     InvalidJson,
     /// The body is over `--max-body`.
     BodyTooLarge,
+    /// `--strict`: the request breaks the contract of the route it hit.
+    ContractViolation,
 }
 
 impl Problem {
@@ -46,7 +48,9 @@ impl Problem {
         match self {
             Problem::NoRoute => StatusCode::NOT_FOUND,
             Problem::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            Problem::PreferenceUnsatisfied => StatusCode::UNPROCESSABLE_ENTITY,
+            Problem::PreferenceUnsatisfied | Problem::ContractViolation => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             Problem::BadPercentEncoding | Problem::InvalidJson => StatusCode::BAD_REQUEST,
             Problem::BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         }
@@ -61,6 +65,7 @@ impl Problem {
             Problem::BadPercentEncoding => "bad-percent-encoding",
             Problem::InvalidJson => "invalid-json",
             Problem::BodyTooLarge => "body-too-large",
+            Problem::ContractViolation => "contract-violation",
         }
     }
 
@@ -74,6 +79,7 @@ impl Problem {
             Problem::BadPercentEncoding => "The URI has invalid percent-encoding",
             Problem::InvalidJson => "The request body is declared as JSON but does not parse",
             Problem::BodyTooLarge => "The request body is larger than the server accepts",
+            Problem::ContractViolation => "The request breaks the contract of the route it hit",
         }
     }
 
@@ -95,7 +101,12 @@ impl Problem {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         );
-        h.insert(MATCH_HEADER, HeaderValue::from_static("none"));
+        let matched = if self == Problem::ContractViolation {
+            "violation"
+        } else {
+            "none"
+        };
+        h.insert(MATCH_HEADER, HeaderValue::from_static(matched));
         res
     }
 }

@@ -18,6 +18,7 @@ use crate::blueprint::edit_distance;
 use crate::contract::{Contract, Endpoint};
 use crate::matching::{MatchOutcome, RecordedRequest, RequestError, allowed_methods, select};
 use crate::reload::LiveContract;
+use crate::validate::Violation;
 
 /// Names the transaction that answered.
 pub(crate) const TRANSACTION_HEADER: HeaderName = HeaderName::from_static("apib-mock-transaction");
@@ -36,6 +37,8 @@ pub struct ServeConfig {
     pub header_read_timeout: std::time::Duration,
     /// Request log format.
     pub log: super::log::LogFormat,
+    /// Validate requests against the contract (`--strict`).
+    pub strict: bool,
 }
 
 impl Default for ServeConfig {
@@ -45,6 +48,7 @@ impl Default for ServeConfig {
             max_body: 10 * 1024 * 1024,
             header_read_timeout: std::time::Duration::from_secs(10),
             log: super::log::LogFormat::Off,
+            strict: false,
         }
     }
 }
@@ -188,6 +192,12 @@ where
             preference_applied,
         } => {
             let tx = contract.transaction(transaction);
+            if state.config.strict {
+                let violations = contract.endpoints()[tx.endpoint].rules.check(&request);
+                if !violations.is_empty() {
+                    return violation(contract, tx.endpoint, &violations, head, label);
+                }
+            }
             label.transaction = Some(transaction);
             let documented = &tx.response;
             let body = if head {
@@ -286,6 +296,74 @@ fn too_large(state: &State, label: &mut Answered) -> Response<Full<Bytes>> {
         format!("the limit is {} bytes (--max-body)", state.config.max_body),
         json!({ "limit": state.config.max_body }),
     )
+}
+
+/// Names what strict mode found wrong, on a documented error response.
+const VIOLATIONS_HEADER: HeaderName = HeaderName::from_static("apib-mock-violations");
+
+/// `--strict` and the request breaks the contract: the action's own
+/// documented 400/422 response when it has one (the violations in a
+/// header), else a 422 problem listing them.
+fn violation(
+    contract: &Contract,
+    endpoint: usize,
+    violations: &[Violation],
+    head: bool,
+    label: &mut Answered,
+) -> Response<Full<Bytes>> {
+    let documented_error = contract.endpoints()[endpoint]
+        .transactions
+        .iter()
+        .copied()
+        .find(|&id| matches!(contract.transaction(id).response.status.as_u16(), 400 | 422));
+    let Some(id) = documented_error else {
+        let count = violations.len();
+        return miss(
+            label,
+            Problem::ContractViolation,
+            format!(
+                "{count} violation{} of {}",
+                if count == 1 { "" } else { "s" },
+                contract.endpoints()[endpoint].label
+            ),
+            json!({ "violations": violations }),
+        );
+    };
+    label.transaction = Some(id);
+    label.problem = Problem::ContractViolation.slug();
+    let tx = contract.transaction(id);
+    let body = if head {
+        Bytes::new()
+    } else {
+        tx.response.body.clone()
+    };
+    let mut res = Response::new(Full::new(body));
+    *res.status_mut() = tx.response.status;
+    let h = res.headers_mut();
+    for (name, value) in &tx.response.headers {
+        h.append(name.clone(), value.clone());
+    }
+    h.insert(TRANSACTION_HEADER, tx.label_header.clone());
+    h.insert(
+        super::problem::MATCH_HEADER,
+        HeaderValue::from_static("violation"),
+    );
+    // ASCII-only JSON (non-ASCII escaped) fits in a header value.
+    let text = serde_json::to_string(violations).unwrap_or_default();
+    let ascii: String = text
+        .chars()
+        .flat_map(|c| {
+            if c.is_ascii() && !c.is_ascii_control() {
+                vec![c]
+            } else {
+                format!("\\u{:04x}", c as u32).chars().collect()
+            }
+        })
+        .collect();
+    if let Ok(v) = HeaderValue::from_str(&ascii) {
+        h.insert(VIOLATIONS_HEADER, v);
+    }
+    res
 }
 
 fn miss(

@@ -10,4 +10,5 @@ mod robustness;
 mod serve;
 mod serve_binary;
 mod snapshots_diag;
+mod strict;
 mod support;
