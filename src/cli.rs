@@ -17,6 +17,7 @@ use crate::load::{self, Loaded};
 use crate::reload::{self, LiveContract, Outcome};
 use crate::routes;
 use crate::server::{self, LogFormat, ServeConfig};
+use crate::verify::{self, BodyMode, report::ReportFile};
 
 /// A spec-driven contract mock server for API Blueprint.
 #[derive(Debug, Parser)]
@@ -41,6 +42,9 @@ pub enum Command {
     },
     /// Serve the specs as a mock server.
     Serve(ServeArgs),
+    /// Send every documented request to a real server and check its
+    /// answers against the documented responses (exit 1 on a failure).
+    Verify(VerifyArgs),
     /// List every transaction (request/response pair) in document order.
     Routes {
         /// Spec files, directories or globs (as for `check`).
@@ -83,6 +87,44 @@ pub struct ServeArgs {
     /// (parameters, headers, JSON body) and answer 422 when it breaks it.
     #[arg(long)]
     pub strict: bool,
+    /// Requests kept in the journal (`GET /__mock/requests`); 0 keeps none.
+    #[arg(long, default_value_t = 1000)]
+    pub journal_size: usize,
+    /// Where the admin API lives.
+    #[arg(long, default_value = server::DEFAULT_PREFIX)]
+    pub admin_prefix: String,
+    /// No admin API (status, journal, coverage, routes).
+    #[arg(long)]
+    pub no_admin: bool,
+}
+
+/// `apib-mock verify` options.
+#[derive(Debug, clap::Args)]
+pub struct VerifyArgs {
+    /// Spec files, directories or globs (as for `check`).
+    pub specs: Vec<String>,
+    /// The server to check: `http://host:port`, optionally with a base
+    /// path (`http://127.0.0.1:8080/api`).
+    #[arg(long)]
+    pub server: String,
+    /// Only transactions whose name contains this text (case-insensitive);
+    /// repeatable.
+    #[arg(long)]
+    pub only: Vec<String>,
+    /// A header to add to every request (replacing a documented one of
+    /// the same name), e.g. `--header 'Api-Key: secret'`; repeatable.
+    #[arg(long = "header", value_parser = verify::parse_header)]
+    pub headers: Vec<(String, String)>,
+    /// Seconds to wait for each answer.
+    #[arg(long, default_value_t = 10.0)]
+    pub timeout: f64,
+    /// Also write a report: `junit:FILE` or `json:FILE`; repeatable.
+    #[arg(long = "report")]
+    pub reports: Vec<ReportFile>,
+    /// How bodies are compared: `schema` (keys and types) or `exact`
+    /// (values too).
+    #[arg(long, value_enum, default_value_t = BodyMode::Schema)]
+    pub body: BodyMode,
 }
 
 /// `10MiB` → 10485760.
@@ -128,6 +170,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Check { specs, format } => check(&specs, format),
         Command::Routes { specs, json } => list_routes(&specs, json),
         Command::Serve(args) => serve(args),
+        Command::Verify(args) => verify_command(args),
     }
 }
 
@@ -145,8 +188,31 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         )?;
         return Ok(ExitCode::from(1));
     }
+    let admin_prefix = (!args.no_admin).then(|| {
+        let p = args.admin_prefix.trim_end_matches('/');
+        if p.starts_with('/') {
+            p.to_string()
+        } else {
+            format!("/{p}")
+        }
+    });
+    if let Some(prefix) = &admin_prefix {
+        let clashes = server::admin_clashes(&contract, prefix);
+        if !clashes.is_empty() {
+            writeln!(
+                err,
+                "apib-mock: the spec documents routes under the admin prefix {prefix} ({}); \
+                 choose another with --admin-prefix, or --no-admin",
+                clashes.join(", ")
+            )?;
+            return Ok(ExitCode::from(2));
+        }
+    }
     let embedded = loaded.files.is_empty();
     let live = LiveContract::new(contract, args.specs.clone(), &loaded);
+    if let Some(prefix) = &admin_prefix {
+        live.reserve_prefix(prefix);
+    }
     // The contract holds everything serving needs; the parsed documents
     // (sources, models) would only take memory.
     drop(loaded);
@@ -191,12 +257,77 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         header_read_timeout: std::time::Duration::from_secs(args.header_timeout.max(1)),
         log: args.log_format,
         strict: args.strict,
+        admin_prefix: admin_prefix.clone(),
+        journal_size: args.journal_size,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
     runtime.block_on(server::serve(listener, live, config, shutdown_signal()))?;
     Ok(ExitCode::SUCCESS)
+}
+
+fn verify_command(args: VerifyArgs) -> anyhow::Result<ExitCode> {
+    let loaded = load::load(&args.specs)?;
+    if loaded.has_errors() {
+        let mut err = std::io::stderr().lock();
+        for d in loaded.diagnostics.iter().filter(|d| d.is_error()) {
+            writeln!(err, "{d}")?;
+        }
+        writeln!(err, "apib-mock: the specs have errors; nothing was sent")?;
+        return Ok(ExitCode::from(2));
+    }
+    let (mut cases, mut skipped) = verify::cases(&loaded.documents);
+    if !args.only.is_empty() {
+        let wanted: Vec<String> = args.only.iter().map(|o| o.to_lowercase()).collect();
+        let keep = |name: &str| {
+            let name = name.to_lowercase();
+            wanted.iter().any(|w| name.contains(w.as_str()))
+        };
+        cases.retain(|c| keep(&c.name));
+        skipped.retain(|(name, _)| keep(name));
+    }
+    let options = verify::Options {
+        server: args.server.clone(),
+        headers: args.headers,
+        timeout: std::time::Duration::from_secs_f64(args.timeout.max(0.001)),
+        body: args.body,
+    };
+    println!(
+        "apib-mock: verifying {} transactions against {}",
+        cases.len(),
+        args.server
+    );
+    for (name, why) in &skipped {
+        println!("skip {name}: {why}");
+    }
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let outcomes = runtime.block_on(verify::run(cases, &options, |o| {
+        println!("{}", verify::report::line(o));
+    }))?;
+    println!("{}", verify::report::summary(&outcomes, skipped.len()));
+    for report in &args.reports {
+        let (path, text) = match report {
+            ReportFile::Junit(path) => (path, verify::report::junit_report(&outcomes, &skipped)),
+            ReportFile::Json(path) => (
+                path,
+                serde_json::to_string_pretty(&verify::report::json_report(
+                    &args.server,
+                    &outcomes,
+                    &skipped,
+                ))?,
+            ),
+        };
+        std::fs::write(path, text).with_context(|| format!("cannot write the report {path}"))?;
+    }
+    let failed = outcomes.iter().any(|o| !o.passed());
+    Ok(if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 /// One line per reload that found a change: what changed, or why the last

@@ -29,6 +29,7 @@ pub mod reload;
 pub mod routes;
 pub mod server;
 pub mod validate;
+pub mod verify;
 
 pub use blueprint::{Blueprint, Transaction};
 pub use diag::{Diagnostic, Severity};

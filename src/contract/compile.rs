@@ -61,6 +61,7 @@ impl Contract {
                         let location = doc.source.location(at);
                         (location.file, location.line)
                     },
+                    served: Default::default(),
                 };
                 let id = contract.transactions.len();
                 contract.transactions.push(compiled);

@@ -53,6 +53,8 @@ pub struct CompiledTransaction {
     pub response: DocumentedResponse,
     /// Where it is written: file and line.
     pub source: (Arc<str>, usize),
+    /// How many requests it answered (coverage); reloads carry it over.
+    pub served: std::sync::atomic::AtomicU64,
 }
 
 /// The documented request, in the shapes the scorer compares.

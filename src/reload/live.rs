@@ -44,6 +44,8 @@ struct State {
     /// are not refused (and reported) twice.
     refused: Option<u64>,
     watching: bool,
+    /// The admin API's prefix: a contract with routes under it is refused.
+    reserved: Option<String>,
 }
 
 /// A reload that was served.
@@ -111,6 +113,7 @@ impl LiveContract {
                 last_error: None,
                 refused: None,
                 watching: false,
+                reserved: None,
             }),
             attempts: watch::channel(0).0,
         })
@@ -131,9 +134,16 @@ impl LiveContract {
                 last_error: None,
                 refused: None,
                 watching: false,
+                reserved: None,
             }),
             attempts: watch::channel(0).0,
         })
+    }
+
+    /// Refuses reloads that document routes under `prefix` (the admin
+    /// API's).
+    pub fn reserve_prefix(&self, prefix: &str) {
+        self.lock().reserved = Some(prefix.to_string());
     }
 
     /// The contract to answer one request with.
@@ -225,11 +235,25 @@ impl LiveContract {
                 loaded.diagnostics.clone(),
             ));
         }
+        let reserved = self.lock().reserved.clone();
+        if let Some(prefix) = reserved {
+            let clashes = crate::server::admin_clashes(&contract, &prefix);
+            if !clashes.is_empty() {
+                return Err(refusal(
+                    &format!(
+                        "routes under the admin prefix {prefix}: {} (see --admin-prefix)",
+                        clashes.join(", ")
+                    ),
+                    Vec::new(),
+                ));
+            }
+        }
         let transactions = contract.transactions().len();
         let contract = Arc::new(contract);
         let previous = self.current.swap(contract.clone());
         let millis = started.elapsed().as_secs_f64() * 1000.0;
         // Served from here on; the comparison is only for the report.
+        carry_over_counts(&previous, &contract);
         let record = ReloadRecord {
             at: now(),
             millis,
@@ -338,6 +362,34 @@ pub fn diff(old: &Contract, new: &Contract) -> Diff {
     diff.removed.sort();
     diff.changed.sort();
     diff
+}
+
+/// Coverage counts survive a reload for transactions that are still
+/// there (same method, template and label).
+fn carry_over_counts(old: &Contract, new: &Contract) {
+    use std::sync::atomic::Ordering;
+    let key = |c: &Contract, e: &crate::contract::Endpoint, id: usize| {
+        format!("{} {} ({})", e.method, e.template, c.transaction(id).label)
+    };
+    let mut counts = HashMap::new();
+    for e in old.endpoints() {
+        for &id in &e.transactions {
+            let n = old.transaction(id).served.load(Ordering::Relaxed);
+            if n > 0 {
+                counts.insert(key(old, e, id), n);
+            }
+        }
+    }
+    if counts.is_empty() {
+        return;
+    }
+    for e in new.endpoints() {
+        for &id in &e.transactions {
+            if let Some(n) = counts.get(&key(new, e, id)) {
+                new.transaction(id).served.fetch_add(*n, Ordering::Relaxed);
+            }
+        }
+    }
 }
 
 fn fingerprints(contract: &Contract) -> HashMap<String, u64> {

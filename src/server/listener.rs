@@ -17,6 +17,7 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+use super::journal::Journal;
 use super::log::RequestLog;
 use super::service::{ServeConfig, State, handle};
 use crate::contract::Contract;
@@ -38,6 +39,7 @@ pub async fn serve(
     let state = Arc::new(State {
         live,
         log: RequestLog::start(config.log),
+        journal: Journal::new(config.journal_size),
         config,
     });
     let mut http = http1::Builder::new();

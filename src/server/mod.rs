@@ -6,12 +6,15 @@
 //! the browser headers; `log` writes one line per request off the request
 //! path.
 
+mod admin;
 mod cors;
+mod journal;
 mod listener;
 mod log;
 mod problem;
 mod service;
 
+pub use admin::{DEFAULT_PREFIX, clashes as admin_clashes, coverage};
 pub use listener::{RunningServer, serve};
 pub use log::LogFormat;
 pub use service::ServeConfig;

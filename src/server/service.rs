@@ -2,16 +2,19 @@
 //! documented response (or a problem). Callable without a socket.
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::sync::atomic::Ordering;
+use std::time::{Instant, SystemTime};
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Body;
-use hyper::header::{self, HeaderName, HeaderValue};
+use hyper::header::{self, HeaderMap, HeaderName, HeaderValue};
 use hyper::{Method, Request, Response};
 use serde_json::json;
 
+use super::admin;
 use super::cors;
+use super::journal::{Entry, Journal};
 use super::log::{RequestLine, RequestLog};
 use super::problem::Problem;
 use crate::blueprint::edit_distance;
@@ -23,8 +26,6 @@ use crate::validate::Violation;
 /// Names the transaction that answered.
 pub(crate) const TRANSACTION_HEADER: HeaderName = HeaderName::from_static("apib-mock-transaction");
 const PREFERENCE_APPLIED: HeaderName = HeaderName::from_static("preference-applied");
-/// The server's own state: files, transactions, reloads, last error.
-pub const STATUS_PATH: &str = "/__mock/status";
 
 /// Server settings that affect answers.
 #[derive(Debug, Clone)]
@@ -39,6 +40,10 @@ pub struct ServeConfig {
     pub log: super::log::LogFormat,
     /// Validate requests against the contract (`--strict`).
     pub strict: bool,
+    /// Where the admin API lives (`None`: no admin API).
+    pub admin_prefix: Option<String>,
+    /// Requests the journal keeps (0: no journal).
+    pub journal_size: usize,
 }
 
 impl Default for ServeConfig {
@@ -49,6 +54,8 @@ impl Default for ServeConfig {
             header_read_timeout: std::time::Duration::from_secs(10),
             log: super::log::LogFormat::Off,
             strict: false,
+            admin_prefix: Some(super::admin::DEFAULT_PREFIX.to_string()),
+            journal_size: 1000,
         }
     }
 }
@@ -61,6 +68,8 @@ pub(crate) struct State {
     pub live: Arc<LiveContract>,
     pub config: ServeConfig,
     pub log: RequestLog,
+    /// The last requests, for the admin API; survives reloads.
+    pub journal: Journal,
 }
 
 /// Handles one request. Never fails: every problem becomes a response.
@@ -83,6 +92,9 @@ where
     let contract = state.live.contract();
     let mut res = answer(&state, &contract, parts, body, &mut answered).await;
     let documented = answered.transaction.map(|id| contract.transaction(id));
+    if let Some(tx) = documented {
+        tx.served.fetch_add(1, Ordering::Relaxed);
+    }
     if let Some(origin) = &origin
         && !res
             .headers()
@@ -91,13 +103,28 @@ where
         let expose = documented.and_then(|tx| tx.response.expose_headers.as_ref());
         cors::decorate(res.headers_mut(), origin, expose);
     }
+    let micros = started.elapsed().as_micros();
     state.log.write(&RequestLine {
         method: method.as_str(),
         path: uri.path_and_query().map_or(uri.path(), |p| p.as_str()),
         status: res.status().as_u16(),
         transaction: documented.map_or(answered.problem, |tx| tx.label.as_str()),
-        micros: started.elapsed().as_micros(),
+        micros,
     });
+    if let Some(headers) = answered.headers.take() {
+        state.journal.record(Entry {
+            at: SystemTime::now(),
+            method,
+            uri,
+            headers,
+            body: std::mem::take(&mut answered.body),
+            status: res.status().as_u16(),
+            transaction: documented.map(|tx| tx.label_header.clone()),
+            problem: answered.problem,
+            violations: std::mem::take(&mut answered.violations),
+            micros: u64::try_from(micros).unwrap_or(u64::MAX),
+        });
+    }
     res
 }
 
@@ -108,6 +135,11 @@ struct Answered {
     transaction: Option<usize>,
     /// Otherwise the rule that missed (problem slug).
     problem: &'static str,
+    /// For the journal (only when it records): the request's headers and
+    /// body, and its contract violations.
+    headers: Option<HeaderMap>,
+    body: Bytes,
+    violations: Vec<Violation>,
 }
 
 async fn answer<B>(
@@ -124,10 +156,16 @@ where
     let uri = parts.uri.clone();
     let path = uri.path();
 
-    // The mock's own state, before any documented route.
-    if path == STATUS_PATH && matches!(parts.method, Method::GET | Method::HEAD) {
-        label.problem = "mock-status";
-        return admin_json(state.live.status_json());
+    // The mock's own API, under a prefix no documented route uses.
+    if let Some(prefix) = &state.config.admin_prefix
+        && let Some(rest) = path.strip_prefix(prefix.as_str())
+        && (rest.is_empty() || rest.starts_with('/'))
+    {
+        label.problem = "admin";
+        return admin::answer(state, contract, &parts.method, rest, uri.query());
+    }
+    if state.journal.enabled() {
+        label.headers = Some(parts.headers.clone());
     }
 
     // Refuse an oversized body before reading it.
@@ -143,6 +181,9 @@ where
         Ok(collected) => collected.to_bytes(),
         Err(_) => return too_large(state, label),
     };
+    if label.headers.is_some() {
+        label.body = bytes.clone();
+    }
 
     // CORS preflight for a documented path, unless the spec documents
     // OPTIONS there itself.
@@ -195,7 +236,9 @@ where
             if state.config.strict {
                 let violations = contract.endpoints()[tx.endpoint].rules.check(&request);
                 if !violations.is_empty() {
-                    return violation(contract, tx.endpoint, &violations, head, label);
+                    let res = violation(contract, tx.endpoint, &violations, head, label);
+                    label.violations = violations;
+                    return res;
                 }
             }
             label.transaction = Some(transaction);
@@ -276,17 +319,6 @@ where
             )
         }
     }
-}
-
-fn admin_json(body: Vec<u8>) -> Response<Full<Bytes>> {
-    let mut res = Response::new(Full::new(Bytes::from(body)));
-    res.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    res.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    res
 }
 
 fn too_large(state: &State, label: &mut Answered) -> Response<Full<Bytes>> {

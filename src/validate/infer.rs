@@ -20,8 +20,9 @@ fn type_name(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
         Value::Bool(_) => "boolean",
-        Value::Number(n) if n.is_f64() => "number",
-        Value::Number(_) => "integer",
+        // An example's `1` says "a number", not "an integer": `1.5`
+        // fits the contract just as well.
+        Value::Number(_) => "number",
         Value::String(_) => "string",
         Value::Array(_) => "array",
         Value::Object(_) => "object",
@@ -35,10 +36,6 @@ fn infer_values(values: &[&Value]) -> Value {
         if !types.contains(&t) {
             types.push(t);
         }
-    }
-    // An integer and a fraction at one key: both are numbers.
-    if types.contains(&"number") {
-        types.retain(|t| *t != "integer");
     }
     let mut schema = Map::new();
     schema.insert(

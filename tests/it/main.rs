@@ -1,5 +1,6 @@
 //! The one integration-test binary: it runs the real `apib-mock` binary.
 
+mod admin;
 mod cli;
 mod conformance;
 mod cors;
@@ -12,3 +13,4 @@ mod serve_binary;
 mod snapshots_diag;
 mod strict;
 mod support;
+mod verify;

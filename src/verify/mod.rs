@@ -1,0 +1,169 @@
+//! `apib-mock verify`: send every documented request to a real server and
+//! check its answers against the documented responses (what Dredd does,
+//! and more: each request's own example URI, every request/response pair,
+//! stable names, `--body exact`).
+//!
+//! - `plan` turns the documents into cases;
+//! - `check` compares one answer with its documented response;
+//! - `report` prints progress and writes JUnit / JSON reports.
+
+pub mod check;
+pub mod plan;
+pub mod report;
+
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::Request;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+
+pub use check::{BodyMode, Observed};
+pub use plan::{Case, cases};
+
+/// Responses larger than this are cut off (and fail to parse).
+const MAX_RESPONSE: usize = 64 * 1024 * 1024;
+
+/// How a run is set up.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// `http://host:port[/base]`.
+    pub server: String,
+    /// Headers added to (or replacing those of) every request.
+    pub headers: Vec<(String, String)>,
+    pub timeout: Duration,
+    pub body: BodyMode,
+}
+
+/// The result of one case.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub case: Case,
+    /// Empty: it passed.
+    pub failures: Vec<String>,
+    pub status: Option<u16>,
+    pub elapsed: Duration,
+}
+
+impl Outcome {
+    pub fn passed(&self) -> bool {
+        self.failures.is_empty()
+    }
+}
+
+/// Why a run cannot start.
+#[derive(Debug, thiserror::Error)]
+pub enum VerifyError {
+    #[error(
+        "--server `{0}` is not an http:// URL (https is not supported: no TLS in the sandbox binary)"
+    )]
+    BadServer(String),
+}
+
+/// Runs every case in order, calling `progress` after each.
+pub async fn run(
+    cases: Vec<Case>,
+    options: &Options,
+    mut progress: impl FnMut(&Outcome),
+) -> Result<Vec<Outcome>, VerifyError> {
+    let base = options.server.trim_end_matches('/');
+    let authority_ok = base
+        .strip_prefix("http://")
+        .is_some_and(|rest| !rest.is_empty());
+    if !authority_ok || base.parse::<hyper::Uri>().is_err() {
+        return Err(VerifyError::BadServer(options.server.clone()));
+    }
+    let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
+    let mut outcomes = Vec::with_capacity(cases.len());
+    for case in cases {
+        let started = Instant::now();
+        let result =
+            tokio::time::timeout(options.timeout, send(&client, base, &case, options)).await;
+        let outcome = match result {
+            Err(_) => Outcome {
+                failures: vec![format!(
+                    "no answer within {} s (--timeout)",
+                    options.timeout.as_secs_f64()
+                )],
+                status: None,
+                elapsed: started.elapsed(),
+                case,
+            },
+            Ok(Err(e)) => Outcome {
+                failures: vec![format!("request failed: {e}")],
+                status: None,
+                elapsed: started.elapsed(),
+                case,
+            },
+            Ok(Ok(observed)) => Outcome {
+                failures: check::check(&case.expect, &observed, options.body),
+                status: Some(observed.status),
+                elapsed: started.elapsed(),
+                case,
+            },
+        };
+        progress(&outcome);
+        outcomes.push(outcome);
+    }
+    Ok(outcomes)
+}
+
+type HttpClient = Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>;
+
+async fn send(
+    client: &HttpClient,
+    base: &str,
+    case: &Case,
+    options: &Options,
+) -> Result<Observed, Box<dyn std::error::Error + Send + Sync>> {
+    let uri = format!("{base}{}", case.uri);
+    let mut req = Request::builder().method(case.method.as_str()).uri(uri);
+    for (name, value) in &case.headers {
+        let overridden = options
+            .headers
+            .iter()
+            .any(|(n, _)| n.eq_ignore_ascii_case(name));
+        if !overridden && !name.eq_ignore_ascii_case("content-length") {
+            req = req.header(name.as_str(), value.as_str());
+        }
+    }
+    for (name, value) in &options.headers {
+        req = req.header(name.as_str(), value.as_str());
+    }
+    let body = case.body.clone().map(Bytes::from).unwrap_or_default();
+    let res = client.request(req.body(Full::new(body))?).await?;
+    let status = res.status().as_u16();
+    let headers = res
+        .headers()
+        .iter()
+        .map(|(n, v)| {
+            (
+                n.as_str().to_string(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
+    let body = Limited::new(res.into_body(), MAX_RESPONSE)
+        .collect()
+        .await?
+        .to_bytes()
+        .to_vec();
+    Ok(Observed {
+        status,
+        headers,
+        body,
+    })
+}
+
+/// `K: V` → (`K`, `V`).
+pub fn parse_header(text: &str) -> Result<(String, String), String> {
+    let (name, value) = text
+        .split_once(':')
+        .ok_or_else(|| format!("`{text}` is not a header; write `Name: value`"))?;
+    let name = name.trim();
+    if name.is_empty() || hyper::header::HeaderName::from_bytes(name.as_bytes()).is_err() {
+        return Err(format!("`{name}` is not a valid header name"));
+    }
+    Ok((name.to_string(), value.trim().to_string()))
+}

@@ -1,0 +1,211 @@
+//! `apib-mock verify` against real servers: the mock of the same document
+//! passes every transaction; a drifted server (served from another
+//! blueprint) fails with readable differences; filters, extra headers,
+//! reports, exact bodies and timeouts.
+
+use std::process::Output;
+
+use serde_json::Value;
+
+use crate::support::{TestServer, fixture, root, stderr, stdout};
+
+/// Runs `apib-mock verify ARGS` off the async runtime (the server under
+/// test runs on it).
+async fn verify(args: Vec<String>) -> Output {
+    tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_apib-mock"))
+            .arg("verify")
+            .args(&args)
+            .current_dir(root())
+            .output()
+            .expect("verify runs")
+    })
+    .await
+    .expect("joined")
+}
+
+fn base(server: &TestServer) -> String {
+    server.url("")
+}
+
+#[tokio::test]
+async fn the_seed_verifies_against_its_own_mock_end_to_end() {
+    let server = TestServer::start("specs/retailers.apib");
+    let out = verify(vec![
+        "specs/retailers.apib".into(),
+        "--server".into(),
+        base(&server),
+    ])
+    .await;
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}\n{}", stderr(&out));
+    assert!(
+        text.contains("20 passed, 0 failed, 0 skipped (20 transactions)"),
+        "{text}"
+    );
+    // Each request's own example URI is sent (rspec style), not the template.
+    assert!(
+        text.contains("messenger_conversations?page=1&results_per_page=100&unassigned=true"),
+        "{text}"
+    );
+    assert!(
+        text.contains("pass Notifications > Notifications > Send a notification by ID > Example 3"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn a_drifted_server_fails_with_readable_differences() {
+    let server = TestServer::start("fixtures/verify/drifted.apib");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let junit = dir.path().join("junit.xml");
+    let json = dir.path().join("report.json");
+    let out = verify(vec![
+        fixture("verify/contract.apib"),
+        "--server".into(),
+        base(&server),
+        "--report".into(),
+        format!("junit:{}", junit.display()),
+        "--report".into(),
+        format!("json:{}", json.display()),
+    ])
+    .await;
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("FAIL User > Read a user > Example 1 GET /users/1 → 200"),
+        "{text}"
+    );
+    assert!(text.contains("body /id: the value is not of type \"number\" (the example's keys and types); got \"1\""), "{text}");
+    assert!(text.contains("status: expected 201, got 200"), "{text}");
+    assert!(
+        text.contains("header Location: missing (documented: /users/2)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("at "),
+        "the failing transaction's blueprint line: {text}"
+    );
+    assert!(
+        text.contains("pass Users > List users > Example 1"),
+        "values differ, keys and types agree: {text}"
+    );
+    assert!(
+        text.contains("2 passed, 2 failed, 0 skipped (4 transactions)"),
+        "{text}"
+    );
+
+    let report: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(
+        (report["passed"].clone(), report["failed"].clone()),
+        (2.into(), 2.into())
+    );
+    assert_eq!(report["cases"][0]["name"], "User > Read a user > Example 1");
+    assert_eq!(report["cases"][0]["result"], "fail");
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert!(
+        xml.contains("<testsuite name=\"apib-mock verify\" tests=\"4\" failures=\"2\""),
+        "{xml}"
+    );
+    assert!(
+        xml.contains("<testcase classname=\"User &gt; Read a user\" name=\"Example 1\""),
+        "{xml}"
+    );
+    assert!(
+        xml.contains("<failure message=\"body /id: the value is not of type &quot;number&quot;"),
+        "{xml}"
+    );
+}
+
+#[tokio::test]
+async fn exact_bodies_only_filters_and_added_headers() {
+    let server = TestServer::start("fixtures/verify/drifted.apib");
+    let out = verify(vec![
+        fixture("verify/contract.apib"),
+        "--server".into(),
+        base(&server),
+        "--only".into(),
+        "list users".into(),
+        "--body".into(),
+        "exact".into(),
+        "--header".into(),
+        "Api-Key: s3cret".into(),
+    ])
+    .await;
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("verifying 1 transactions"), "{text}");
+    assert!(text.contains("body /0/id: expected 1, got 7"), "{text}");
+    assert!(
+        text.contains("body /0/name: expected \"Ada\", got \"Linus\""),
+        "{text}"
+    );
+    // The server saw the added header.
+    let journal: Value = reqwest::get(server.url("/__mock/requests"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let headers = journal["requests"][0]["headers"].as_array().unwrap();
+    assert!(
+        headers
+            .iter()
+            .any(|h| h[0] == "api-key" && h[1] == "s3cret"),
+        "{journal}"
+    );
+}
+
+#[tokio::test]
+async fn a_server_that_never_answers_times_out() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let hold = tokio::spawn(async move {
+        let mut open = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            open.push(socket);
+        }
+    });
+    let out = verify(vec![
+        fixture("verify/contract.apib"),
+        "--server".into(),
+        url,
+        "--timeout".into(),
+        "0.2".into(),
+        "--only".into(),
+        "delete".into(),
+    ])
+    .await;
+    hold.abort();
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("no answer within 0.2 s (--timeout)"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn bad_arguments_exit_2() {
+    let out = verify(vec![
+        fixture("verify/contract.apib"),
+        "--server".into(),
+        "https://example.com".into(),
+    ])
+    .await;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("https is not supported"),
+        "{}",
+        stderr(&out)
+    );
+    let out = verify(vec![
+        fixture("verify/contract.apib"),
+        "--server".into(),
+        "http://127.0.0.1:1".into(),
+        "--header".into(),
+        "no colon".into(),
+    ])
+    .await;
+    assert_eq!(out.status.code(), Some(2));
+}
