@@ -146,6 +146,13 @@ impl LiveContract {
         self.lock().reserved = Some(prefix.to_string());
     }
 
+    /// The contract to answer one request with, without touching its
+    /// reference count: for a request's synchronous part only (arc-swap
+    /// guards are meant to be short-lived).
+    pub fn guard(&self) -> arc_swap::Guard<Arc<Contract>> {
+        self.current.load()
+    }
+
     /// The contract to answer one request with.
     pub fn contract(&self) -> Arc<Contract> {
         self.current.load_full()

@@ -1,14 +1,16 @@
 //! The request journal: the last N requests, what answered them or why
 //! nothing did, and their contract violations. Bounded (oldest dropped
-//! first) and cheap to write: an entry keeps the request's own shared
-//! buffers (URI, header map, body bytes) and the transaction's label
-//! header, so recording copies no text.
+//! first).
+//!
+//! An entry copies the request into one compact buffer rather than keeping
+//! hyper's header map, URI and body: those are slices of the connection's
+//! read buffer, and holding them would stop hyper from reusing it (a fresh
+//! buffer per request cost more than the copy).
 
 use std::collections::VecDeque;
 use std::sync::Mutex;
 use std::time::SystemTime;
 
-use bytes::Bytes;
 use hyper::header::{HeaderMap, HeaderValue};
 use hyper::{Method, Uri};
 use serde::Serialize;
@@ -19,14 +21,70 @@ use crate::validate::Violation;
 /// Bodies longer than this are cut in journal listings.
 const BODY_SHOWN: usize = 4096;
 
+/// A request's path, headers and (the start of its) body, copied into one
+/// buffer: `path?query`, then `name: value\n` lines, then the body.
+#[derive(Debug, Default)]
+pub(crate) struct Snapshot {
+    buf: Vec<u8>,
+    path_end: usize,
+    headers_end: usize,
+    body_bytes: usize,
+}
+
+impl Snapshot {
+    pub fn capture(uri: &Uri, headers: Option<&HeaderMap>, body: &[u8]) -> Self {
+        let target = uri.path_and_query().map_or(uri.path(), |p| p.as_str());
+        let shown = &body[..body.len().min(BODY_SHOWN)];
+        let header_len: usize = headers
+            .into_iter()
+            .flatten()
+            .map(|(n, v)| n.as_str().len() + v.len() + 3)
+            .sum();
+        let mut buf = Vec::with_capacity(target.len() + header_len + shown.len());
+        buf.extend_from_slice(target.as_bytes());
+        let path_end = buf.len();
+        for (name, value) in headers.into_iter().flatten() {
+            buf.extend_from_slice(name.as_str().as_bytes());
+            buf.extend_from_slice(b": ");
+            buf.extend_from_slice(value.as_bytes());
+            buf.push(b'\n');
+        }
+        let headers_end = buf.len();
+        buf.extend_from_slice(shown);
+        Self {
+            buf,
+            path_end,
+            headers_end,
+            body_bytes: body.len(),
+        }
+    }
+
+    fn target(&self) -> &str {
+        std::str::from_utf8(&self.buf[..self.path_end]).unwrap_or("")
+    }
+
+    fn headers(&self) -> impl Iterator<Item = (String, String)> + '_ {
+        self.buf[self.path_end..self.headers_end]
+            .split(|&b| b == b'\n')
+            .filter(|l| !l.is_empty())
+            .map(|line| {
+                let text = String::from_utf8_lossy(line);
+                let (n, v) = text.split_once(": ").unwrap_or((&text, ""));
+                (n.to_string(), v.to_string())
+            })
+    }
+
+    fn body(&self) -> &[u8] {
+        &self.buf[self.headers_end..]
+    }
+}
+
 /// One journaled request.
 #[derive(Debug)]
 pub(crate) struct Entry {
     pub at: SystemTime,
     pub method: Method,
-    pub uri: Uri,
-    pub headers: HeaderMap,
-    pub body: Bytes,
+    pub request: Snapshot,
     pub status: u16,
     /// The transaction that answered (its label).
     pub transaction: Option<HeaderValue>,
@@ -101,7 +159,10 @@ impl Journal {
                         .method
                         .as_ref()
                         .is_none_or(|m| m.eq_ignore_ascii_case(e.method.as_str()))
-                    && filter.path.as_ref().is_none_or(|p| p == e.uri.path())
+                    && filter
+                        .path
+                        .as_ref()
+                        .is_none_or(|p| p == e.request.target().split('?').next().unwrap_or(""))
             })
             .map(|(id, e)| entry_json(*id, e))
             .collect();
@@ -124,7 +185,7 @@ struct EntryJson<'a> {
     method: &'a str,
     path: &'a str,
     query: Option<&'a str>,
-    headers: Vec<(&'a str, String)>,
+    headers: Vec<(String, String)>,
     body: Option<String>,
     body_bytes: usize,
     status: u16,
@@ -136,28 +197,21 @@ struct EntryJson<'a> {
 }
 
 fn entry_json(id: u64, e: &Entry) -> Value {
-    let body = (!e.body.is_empty()).then(|| {
-        let shown = &e.body[..e.body.len().min(BODY_SHOWN)];
-        String::from_utf8_lossy(shown).into_owned()
-    });
+    let body = e.request.body();
+    let body = (!body.is_empty()).then(|| String::from_utf8_lossy(body).into_owned());
+    let (path, query) = match e.request.target().split_once('?') {
+        Some((p, q)) => (p, Some(q)),
+        None => (e.request.target(), None),
+    };
     let json = EntryJson {
         id,
         at: humantime::format_rfc3339_millis(e.at).to_string(),
         method: e.method.as_str(),
-        path: e.uri.path(),
-        query: e.uri.query(),
-        headers: e
-            .headers
-            .iter()
-            .map(|(n, v)| {
-                (
-                    n.as_str(),
-                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                )
-            })
-            .collect(),
+        path,
+        query,
+        headers: e.request.headers().collect(),
         body,
-        body_bytes: e.body.len(),
+        body_bytes: e.request.body_bytes,
         status: e.status,
         matched: e.transaction.is_some(),
         transaction: e

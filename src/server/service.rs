@@ -14,7 +14,7 @@ use serde_json::json;
 
 use super::admin;
 use super::cors;
-use super::journal::{Entry, Journal};
+use super::journal::{Entry, Journal, Snapshot};
 use super::log::{RequestLine, RequestLog};
 use super::problem::Problem;
 use crate::blueprint::edit_distance;
@@ -73,6 +73,11 @@ pub(crate) struct State {
 }
 
 /// Handles one request. Never fails: every problem becomes a response.
+///
+/// The body is read first (the only wait); everything after runs without
+/// yielding, on a contract snapshot that costs no reference count
+/// (`arc_swap` guard), and the journal takes the request's own header map
+/// and body instead of copies.
 pub(crate) async fn handle<B>(state: Arc<State>, req: Request<B>) -> Response<Full<Bytes>>
 where
     B: Body<Data = Bytes>,
@@ -80,22 +85,79 @@ where
 {
     let started = Instant::now();
     let (parts, body) = req.into_parts();
-    let origin = parts
-        .headers
-        .get(header::ORIGIN)
-        .cloned()
-        .filter(|_| state.config.cors);
-    // Cheap clones (shared bytes), kept for the log line.
-    let uri = parts.uri.clone();
-    let method = parts.method.clone();
     let mut answered = Answered::default();
-    let contract = state.live.contract();
-    let mut res = answer(&state, &contract, parts, body, &mut answered).await;
+    // Cheap clones (shared bytes) for the log line, CORS and the journal.
+    let head = Head {
+        method: parts.method.clone(),
+        uri: parts.uri.clone(),
+        origin: parts
+            .headers
+            .get(header::ORIGIN)
+            .filter(|_| state.config.cors)
+            .cloned(),
+    };
+
+    // The mock's own API, under a prefix no documented route uses.
+    if let Some(prefix) = &state.config.admin_prefix
+        && let Some(rest) = parts.uri.path().strip_prefix(prefix.as_str())
+        && (rest.is_empty() || rest.starts_with('/'))
+    {
+        let contract = state.live.contract();
+        let res = admin::answer(&state, &contract, &parts.method, rest, parts.uri.query());
+        answered.problem = "admin";
+        return finish(&state, &contract, res, &head, started, answered);
+    }
+
+    // Refuse an oversized body before reading it.
+    let declared = parts
+        .headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    let bytes = if declared.is_some_and(|n| n > state.config.max_body as u64) {
+        None
+    } else {
+        Limited::new(body, state.config.max_body)
+            .collect()
+            .await
+            .ok()
+            .map(|c| c.to_bytes())
+    };
+    let contract = state.live.guard();
+    let res = match bytes {
+        Some(bytes) => answer(&state, &contract, parts, bytes, &mut answered),
+        None => {
+            if state.journal.enabled() {
+                answered.request = Some(Snapshot::capture(&parts.uri, Some(&parts.headers), &[]));
+            }
+            too_large(&state, &mut answered)
+        }
+    };
+    finish(&state, &contract, res, &head, started, answered)
+}
+
+/// What the log, CORS and the journal need of a request once it is
+/// answered.
+struct Head {
+    method: Method,
+    uri: hyper::Uri,
+    origin: Option<HeaderValue>,
+}
+
+/// CORS headers, coverage count, log line and journal entry of an answer.
+fn finish(
+    state: &State,
+    contract: &Contract,
+    mut res: Response<Full<Bytes>>,
+    head: &Head,
+    started: Instant,
+    mut answered: Answered,
+) -> Response<Full<Bytes>> {
     let documented = answered.transaction.map(|id| contract.transaction(id));
     if let Some(tx) = documented {
         tx.served.fetch_add(1, Ordering::Relaxed);
     }
-    if let Some(origin) = &origin
+    if let Some(origin) = &head.origin
         && !res
             .headers()
             .contains_key(header::ACCESS_CONTROL_ALLOW_ORIGIN)
@@ -104,20 +166,22 @@ where
         cors::decorate(res.headers_mut(), origin, expose);
     }
     let micros = started.elapsed().as_micros();
+    let uri = &head.uri;
     state.log.write(&RequestLine {
-        method: method.as_str(),
+        method: head.method.as_str(),
         path: uri.path_and_query().map_or(uri.path(), |p| p.as_str()),
         status: res.status().as_u16(),
         transaction: documented.map_or(answered.problem, |tx| tx.label.as_str()),
         micros,
     });
-    if let Some(headers) = answered.headers.take() {
+    if state.journal.enabled() && answered.problem != "admin" {
         state.journal.record(Entry {
             at: SystemTime::now(),
-            method,
-            uri,
-            headers,
-            body: std::mem::take(&mut answered.body),
+            method: head.method.clone(),
+            request: answered
+                .request
+                .take()
+                .unwrap_or_else(|| Snapshot::capture(uri, None, &[])),
             status: res.status().as_u16(),
             transaction: documented.map(|tx| tx.label_header.clone()),
             problem: answered.problem,
@@ -135,55 +199,21 @@ struct Answered {
     transaction: Option<usize>,
     /// Otherwise the rule that missed (problem slug).
     problem: &'static str,
-    /// For the journal (only when it records): the request's headers and
-    /// body, and its contract violations.
-    headers: Option<HeaderMap>,
-    body: Bytes,
+    /// For the journal (only when it records): the request, copied once
+    /// matching is done with it, and its contract violations.
+    request: Option<Snapshot>,
     violations: Vec<Violation>,
 }
 
-async fn answer<B>(
+fn answer(
     state: &State,
     contract: &Contract,
     parts: hyper::http::request::Parts,
-    body: B,
+    bytes: Bytes,
     label: &mut Answered,
-) -> Response<Full<Bytes>>
-where
-    B: Body<Data = Bytes>,
-    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
-{
-    let uri = parts.uri.clone();
+) -> Response<Full<Bytes>> {
+    let uri = &parts.uri;
     let path = uri.path();
-
-    // The mock's own API, under a prefix no documented route uses.
-    if let Some(prefix) = &state.config.admin_prefix
-        && let Some(rest) = path.strip_prefix(prefix.as_str())
-        && (rest.is_empty() || rest.starts_with('/'))
-    {
-        label.problem = "admin";
-        return admin::answer(state, contract, &parts.method, rest, uri.query());
-    }
-    if state.journal.enabled() {
-        label.headers = Some(parts.headers.clone());
-    }
-
-    // Refuse an oversized body before reading it.
-    let declared = parts
-        .headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > state.config.max_body as u64) {
-        return too_large(state, label);
-    }
-    let bytes = match Limited::new(body, state.config.max_body).collect().await {
-        Ok(collected) => collected.to_bytes(),
-        Err(_) => return too_large(state, label),
-    };
-    if label.headers.is_some() {
-        label.body = bytes.clone();
-    }
 
     // CORS preflight for a documented path, unless the spec documents
     // OPTIONS there itself.
@@ -197,19 +227,30 @@ where
         let methods = allowed_methods(contract, &segments);
         if !methods.is_empty() && !methods.contains(&Method::OPTIONS) {
             label.problem = "cors-preflight";
-            return cors::preflight(
+            let res = cors::preflight(
                 parts.headers.get(header::ORIGIN),
                 &methods,
                 parts.headers.get(header::ACCESS_CONTROL_REQUEST_HEADERS),
             );
+            if state.journal.enabled() {
+                label.request = Some(Snapshot::capture(uri, Some(&parts.headers), &bytes));
+            }
+            return res;
         }
     }
 
     let head = parts.method == Method::HEAD;
+    let journal = state.journal.enabled();
+    let snapshot = |headers: Option<&HeaderMap>, body: &[u8]| {
+        journal.then(|| Snapshot::capture(uri, headers, body))
+    };
+    // Kept for the journal only if the request cannot be read.
+    let raw = journal.then(|| bytes.clone());
     let request = match RecordedRequest::new(parts.method, path, uri.query(), parts.headers, bytes)
     {
         Ok(r) => r,
         Err(RequestError::BadPercentEncoding) => {
+            label.request = snapshot(None, raw.as_deref().unwrap_or_default());
             return miss(
                 label,
                 Problem::BadPercentEncoding,
@@ -218,6 +259,7 @@ where
             );
         }
         Err(RequestError::InvalidJson { message }) => {
+            label.request = snapshot(None, raw.as_deref().unwrap_or_default());
             return miss(
                 label,
                 Problem::InvalidJson,
@@ -227,44 +269,25 @@ where
         }
     };
 
-    match select(contract, &request) {
+    let res = match select(contract, &request) {
         MatchOutcome::Matched {
             transaction,
             preference_applied,
         } => {
             let tx = contract.transaction(transaction);
-            if state.config.strict {
-                let violations = contract.endpoints()[tx.endpoint].rules.check(&request);
-                if !violations.is_empty() {
-                    let res = violation(contract, tx.endpoint, &violations, head, label);
-                    label.violations = violations;
-                    return res;
-                }
-            }
-            label.transaction = Some(transaction);
-            let documented = &tx.response;
-            let body = if head {
-                Bytes::new()
+            let violations = if state.config.strict {
+                contract.endpoints()[tx.endpoint].rules.check(&request)
             } else {
-                documented.body.clone()
+                Vec::new()
             };
-            let mut res = Response::new(Full::new(body));
-            *res.status_mut() = documented.status;
-            let h = res.headers_mut();
-            for (name, value) in &documented.headers {
-                h.append(name.clone(), value.clone());
+            if violations.is_empty() {
+                label.transaction = Some(transaction);
+                documented_response(tx, head, preference_applied)
+            } else {
+                let res = violation(contract, tx.endpoint, &violations, head, label);
+                label.violations = violations;
+                res
             }
-            if head && !documented.body.is_empty() {
-                h.insert(
-                    header::CONTENT_LENGTH,
-                    HeaderValue::from(documented.body.len()),
-                );
-            }
-            h.insert(TRANSACTION_HEADER, tx.label_header.clone());
-            if let Some(applied) = preference_applied.and_then(|p| HeaderValue::from_str(&p).ok()) {
-                h.insert(PREFERENCE_APPLIED, applied);
-            }
-            res
         }
         MatchOutcome::NoRoute => {
             let closest: Vec<_> = closest_routes(contract, uri.path())
@@ -318,7 +341,41 @@ where
                 json!({ "available": offered }),
             )
         }
+    };
+    drop(raw);
+    label.request = snapshot(Some(&request.headers), &request.body);
+    res
+}
+
+/// The documented response of `tx`, exactly as written.
+fn documented_response(
+    tx: &crate::contract::CompiledTransaction,
+    head: bool,
+    preference_applied: Option<String>,
+) -> Response<Full<Bytes>> {
+    let documented = &tx.response;
+    let body = if head {
+        Bytes::new()
+    } else {
+        documented.body.clone()
+    };
+    let mut res = Response::new(Full::new(body));
+    *res.status_mut() = documented.status;
+    let h = res.headers_mut();
+    for (name, value) in &documented.headers {
+        h.append(name.clone(), value.clone());
     }
+    if head && !documented.body.is_empty() {
+        h.insert(
+            header::CONTENT_LENGTH,
+            HeaderValue::from(documented.body.len()),
+        );
+    }
+    h.insert(TRANSACTION_HEADER, tx.label_header.clone());
+    if let Some(applied) = preference_applied.and_then(|p| HeaderValue::from_str(&p).ok()) {
+        h.insert(PREFERENCE_APPLIED, applied);
+    }
+    res
 }
 
 fn too_large(state: &State, label: &mut Answered) -> Response<Full<Bytes>> {
