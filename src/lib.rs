@@ -6,6 +6,11 @@
 //! - [`blueprint`]: markdown → [`Blueprint`] (plain data with spans);
 //! - [`load`]: SPEC arguments (files, directories, globs) → documents;
 //! - [`routes`]: the transaction listing behind `apib-mock routes`;
+//! - [`contract`]: documents → the compiled contract the server answers from;
+//! - [`matching`], [`validate`]: choosing a transaction, strict checks;
+//! - [`server`], [`reload`]: hyper serving, hot reload;
+//! - [`verify`]: checking a real server against the contract;
+//! - [`MockServer`]: the library API for Rust test suites;
 //! - `cli`: the command line.
 //!
 //! ```
@@ -25,6 +30,7 @@ pub mod contract;
 pub mod diag;
 pub mod load;
 pub mod matching;
+mod mock_server;
 pub mod reload;
 pub mod routes;
 pub mod server;
@@ -33,3 +39,5 @@ pub mod verify;
 
 pub use blueprint::{Blueprint, Transaction};
 pub use diag::{Diagnostic, Severity};
+pub use mock_server::{Coverage, MockServer, MockServerBuilder, StartError};
+pub use server::ReceivedRequest;

@@ -224,3 +224,63 @@ fn entry_json(id: u64, e: &Entry) -> Value {
     };
     serde_json::to_value(json).unwrap_or(Value::Null)
 }
+
+/// A request the mock received, as the library API hands it out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReceivedRequest {
+    pub method: String,
+    pub path: String,
+    pub query: Option<String>,
+    /// Header names are lower-case, in the order received.
+    pub headers: Vec<(String, String)>,
+    /// The body (its first 4 KiB).
+    pub body: Vec<u8>,
+    pub status: u16,
+    /// The documented transaction that answered, `None` for a miss.
+    pub transaction: Option<String>,
+    /// Why nothing (or a violation) answered: `no-route`,
+    /// `contract-violation`...
+    pub problem: Option<String>,
+    pub violations: Vec<Violation>,
+}
+
+impl ReceivedRequest {
+    /// The first header called `name` (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+impl Journal {
+    /// Every kept request, oldest first.
+    pub(crate) fn received(&self) -> Vec<ReceivedRequest> {
+        self.lock()
+            .entries
+            .iter()
+            .map(|(_, e)| {
+                let (path, query) = match e.request.target().split_once('?') {
+                    Some((p, q)) => (p.to_string(), Some(q.to_string())),
+                    None => (e.request.target().to_string(), None),
+                };
+                ReceivedRequest {
+                    method: e.method.to_string(),
+                    path,
+                    query,
+                    headers: e.request.headers().collect(),
+                    body: e.request.body().to_vec(),
+                    status: e.status,
+                    transaction: e
+                        .transaction
+                        .as_ref()
+                        .map(|t| String::from_utf8_lossy(t.as_bytes()).into_owned()),
+                    problem: (e.transaction.is_none() || !e.violations.is_empty())
+                        .then(|| e.problem.to_string()),
+                    violations: e.violations.clone(),
+                }
+            })
+            .collect()
+    }
+}

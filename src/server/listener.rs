@@ -17,8 +17,6 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-use super::journal::Journal;
-use super::log::RequestLog;
 use super::service::{ServeConfig, State, handle};
 use crate::contract::Contract;
 use crate::reload::LiveContract;
@@ -34,14 +32,18 @@ pub async fn serve(
     config: ServeConfig,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
+    serve_state(listener, State::new(live, config), shutdown).await
+}
+
+/// [`serve`] with the state built by the caller (who keeps a handle on
+/// the journal).
+pub(crate) async fn serve_state(
+    listener: std::net::TcpListener,
+    state: Arc<State>,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
     listener.set_nonblocking(true)?;
     let listener = TcpListener::from_std(listener)?;
-    let state = Arc::new(State {
-        live,
-        log: RequestLog::start(config.log),
-        journal: Journal::new(config.journal_size),
-        config,
-    });
     let mut http = http1::Builder::new();
     http.keep_alive(true)
         .timer(TokioTimer::new())
@@ -93,6 +95,7 @@ pub async fn serve(
 #[derive(Debug)]
 pub struct RunningServer {
     addr: SocketAddr,
+    state: Arc<State>,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<std::io::Result<()>>>,
 }
@@ -117,14 +120,21 @@ impl RunningServer {
     ) -> std::io::Result<Self> {
         let addr = listener.local_addr()?;
         let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(serve(listener, live, config, async {
+        let state = State::new(live, config);
+        let task = tokio::spawn(serve_state(listener, state.clone(), async {
             let _ = stopped.await;
         }));
         Ok(Self {
             addr,
+            state,
             stop: Some(stop),
             task: Some(task),
         })
+    }
+
+    /// The state requests share (journal, live contract).
+    pub(crate) fn state(&self) -> &Arc<State> {
+        &self.state
     }
 
     /// The bound address.

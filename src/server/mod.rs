@@ -15,6 +15,7 @@ mod problem;
 mod service;
 
 pub use admin::{DEFAULT_PREFIX, clashes as admin_clashes, coverage};
+pub use journal::ReceivedRequest;
 pub use listener::{RunningServer, serve};
 pub use log::LogFormat;
 pub use service::ServeConfig;

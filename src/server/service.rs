@@ -72,6 +72,17 @@ pub(crate) struct State {
     pub journal: Journal,
 }
 
+impl State {
+    pub(crate) fn new(live: Arc<LiveContract>, config: ServeConfig) -> Arc<Self> {
+        Arc::new(State {
+            live,
+            log: RequestLog::start(config.log),
+            journal: Journal::new(config.journal_size),
+            config,
+        })
+    }
+}
+
 /// Handles one request. Never fails: every problem becomes a response.
 ///
 /// The body is read first (the only wait); everything after runs without

@@ -4,6 +4,7 @@ mod admin;
 mod cli;
 mod conformance;
 mod cors;
+mod library;
 mod mson;
 mod mson_fixtures;
 mod reload;

@@ -1,0 +1,91 @@
+//! The library API for Rust test suites (`apib_mock::MockServer`), used
+//! the way a downstream crate would.
+
+use apib_mock::{MockServer, StartError};
+
+use crate::support::fixture;
+
+#[tokio::test]
+async fn a_test_suite_starts_a_mock_reads_its_journal_and_checks_coverage() {
+    // Arrange
+    let server = MockServer::builder(fixture("strict/shop.apib"))
+        .strict(true)
+        .start()
+        .await
+        .expect("starts");
+    let client = reqwest::Client::new();
+    // Act
+    let ok = client
+        .get(format!("{}/items/42", server.uri()))
+        .header("Api-Key", "k")
+        .send()
+        .await
+        .unwrap();
+    // Assert
+    assert_eq!(ok.status(), 200);
+    let received = server.received_requests();
+    assert_eq!(received.len(), 1);
+    assert_eq!(received[0].path, "/items/42");
+    assert_eq!(received[0].header("API-KEY"), Some("k"));
+    assert_eq!(
+        received[0].transaction.as_deref(),
+        Some("Item > Read an item > #1")
+    );
+    server.assert_no_unmatched_requests();
+    let coverage = server.coverage();
+    assert_eq!((coverage.total, coverage.exercised), (6, 1));
+    assert!(
+        coverage
+            .never_exercised
+            .contains(&"Refunds > Request a refund > #1".to_string())
+    );
+
+    // A broken request is journaled with its violations; reset forgets it.
+    client
+        .get(format!("{}/items/x", server.uri()))
+        .send()
+        .await
+        .unwrap();
+    let last = server.received_requests().pop().unwrap();
+    assert_eq!(last.problem.as_deref(), Some("contract-violation"));
+    assert_eq!(last.violations.len(), 2, "{:?}", last.violations);
+    server.reset();
+    assert!(server.received_requests().is_empty());
+}
+
+#[tokio::test]
+#[should_panic(expected = "1 request(s) did not match the contract:\nGET /nowhere → 404 no-route")]
+async fn unmatched_requests_fail_the_test() {
+    let server = MockServer::start(fixture("valid/notes.apib"))
+        .await
+        .unwrap();
+    reqwest::get(format!("{}/nowhere", server.uri()))
+        .await
+        .unwrap();
+    server.assert_no_unmatched_requests();
+}
+
+#[tokio::test]
+#[should_panic(expected = "documented transactions were never exercised")]
+async fn unexercised_transactions_fail_the_test() {
+    let server = MockServer::start(fixture("valid/notes.apib"))
+        .await
+        .unwrap();
+    server.assert_all_exercised();
+}
+
+#[tokio::test]
+async fn a_broken_spec_is_a_located_start_error() {
+    let err = MockServer::start(fixture("invalid/broken.apib"))
+        .await
+        .unwrap_err();
+    let StartError::Spec(diags) = &err else {
+        panic!("expected spec errors, got {err}");
+    };
+    assert!(!diags.is_empty());
+    assert!(err.to_string().contains("broken.apib:5:17: error"), "{err}");
+    assert!(matches!(
+        MockServer::start("/no/such/spec.apib").await,
+        Err(StartError::Load(_))
+    ));
+}
