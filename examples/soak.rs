@@ -205,7 +205,7 @@ async fn main() {
         if warm.is_none() && secs >= args.warmup {
             warm = Some((rss_kib(pid), fds(pid), counters.ok.load(Ordering::Relaxed)));
         }
-        if secs % 30 == 0 {
+        if secs.is_multiple_of(30) {
             samples.push((secs, rss_kib(pid), fds(pid)));
         }
     }
