@@ -38,6 +38,14 @@ impl Blueprint {
             .map(|(_, v)| v.as_str())
     }
 
+    /// Every action of every resource, in document order.
+    pub fn actions_mut(&mut self) -> impl Iterator<Item = &mut Action> {
+        self.groups
+            .iter_mut()
+            .flat_map(|g| &mut g.resources)
+            .flat_map(|r| &mut r.actions)
+    }
+
     /// The path part of `HOST` (`https://x/v1` → `/v1`), without a trailing
     /// slash; `None` when HOST is absent or has no path. A server may mount
     /// the API under it.

@@ -48,6 +48,24 @@ struct State {
     reserved: Option<String>,
 }
 
+impl State {
+    fn fresh(specs: Vec<String>, files: Vec<PathBuf>, fingerprint: u64) -> Self {
+        State {
+            specs,
+            files,
+            fingerprint,
+            loaded_at: SystemTime::now(),
+            reloads: 0,
+            failed_reloads: 0,
+            last_reload: None,
+            last_error: None,
+            refused: None,
+            watching: false,
+            reserved: None,
+        }
+    }
+}
+
 /// A reload that was served.
 #[derive(Clone, Debug, Serialize)]
 pub struct ReloadRecord {
@@ -100,42 +118,21 @@ pub enum Outcome {
 impl LiveContract {
     /// Serves `contract`, loaded from `specs` (what reloads read again).
     pub fn new(contract: Contract, specs: Vec<String>, loaded: &Loaded) -> Arc<Self> {
-        Arc::new(Self {
-            current: ArcSwap::from_pointee(contract),
-            state: Mutex::new(State {
-                specs,
-                files: loaded.files.clone(),
-                fingerprint: loaded.fingerprint,
-                loaded_at: SystemTime::now(),
-                reloads: 0,
-                failed_reloads: 0,
-                last_reload: None,
-                last_error: None,
-                refused: None,
-                watching: false,
-                reserved: None,
-            }),
-            attempts: watch::channel(0).0,
-        })
+        Self::with_state(
+            Arc::new(contract),
+            State::fresh(specs, loaded.files.clone(), loaded.fingerprint),
+        )
     }
 
     /// Serves a fixed contract (no files behind it).
     pub fn fixed(contract: Arc<Contract>) -> Arc<Self> {
+        Self::with_state(contract, State::fresh(Vec::new(), Vec::new(), 0))
+    }
+
+    fn with_state(contract: Arc<Contract>, state: State) -> Arc<Self> {
         Arc::new(Self {
             current: ArcSwap::new(contract),
-            state: Mutex::new(State {
-                specs: Vec::new(),
-                files: Vec::new(),
-                fingerprint: 0,
-                loaded_at: SystemTime::now(),
-                reloads: 0,
-                failed_reloads: 0,
-                last_reload: None,
-                last_error: None,
-                refused: None,
-                watching: false,
-                reserved: None,
-            }),
+            state: Mutex::new(state),
             attempts: watch::channel(0).0,
         })
     }

@@ -16,7 +16,7 @@
 
 use super::json::Json;
 use super::syntax::{Element, Literal, Sample, TypeName, ValueElement};
-use super::types::{Base, TypeTable};
+use super::types::{Base, Expands, Expansion, TypeTable};
 
 /// Nesting beyond this is not rendered (hostile input).
 pub const MAX_DEPTH: usize = 64;
@@ -28,7 +28,7 @@ pub(super) const MAX_NODES: usize = 100_000;
 pub fn body(table: &TypeTable, el: &ValueElement) -> Json {
     Renderer {
         table,
-        stack: Vec::new(),
+        expansion: Expansion::new(table),
         nodes: 0,
     }
     .value(el, None, Role::Member, 0)
@@ -113,8 +113,14 @@ pub(super) fn split_values(lit: &Literal) -> Vec<&str> {
 struct Renderer<'t> {
     table: &'t TypeTable,
     /// Named types being expanded, innermost last.
-    stack: Vec<&'t str>,
+    expansion: Expansion<'t>,
     nodes: usize,
+}
+
+impl<'t> Expands<'t> for Renderer<'t> {
+    fn expansion(&mut self) -> &mut Expansion<'t> {
+        &mut self.expansion
+    }
 }
 
 impl<'t> Renderer<'t> {
@@ -207,24 +213,6 @@ impl<'t> Renderer<'t> {
         }
     }
 
-    /// Runs `f` on the definition of named type `t`, unless `t` is already
-    /// being expanded (recursion ends there) or unknown.
-    fn with_named<R>(
-        &mut self,
-        t: &'t TypeName,
-        f: impl FnOnce(&mut Self, &'t ValueElement) -> R,
-    ) -> Option<R> {
-        let name = t.name.as_str();
-        if self.stack.contains(&name) {
-            return None;
-        }
-        let def = self.table.get(name)?;
-        self.stack.push(name);
-        let out = f(self, def);
-        self.stack.pop();
-        Some(out)
-    }
-
     /// The `T` of `array[T]`, written here or on the named type this one
     /// inherits from.
     fn effective_item_type(&self, el: &'t ValueElement) -> Option<&'t TypeName> {
@@ -252,7 +240,7 @@ impl<'t> Renderer<'t> {
     /// One instance of a named type (the item of `array[Type]`).
     /// Met again inside itself, it is the empty value of its type.
     fn instance(&mut self, t: &'t TypeName, depth: usize) -> Option<Json> {
-        if self.stack.contains(&t.name.as_str()) {
+        if self.expansion.is_open(&t.name) {
             return self.table.base_of_name(&t.name).map(empty);
         }
         self.with_named(t, |r, def| r.value(def, None, Role::Member, depth + 1))

@@ -15,7 +15,7 @@
 use super::json::Json;
 use super::render::{self, Role, item_type, own_literal, split_values};
 use super::syntax::{Element, Sample, TypeName, ValueElement};
-use super::types::{Base, TypeTable};
+use super::types::{Base, Expands, Expansion, TypeTable};
 
 const DRAFT_4: &str = "http://json-schema.org/draft-04/schema#";
 
@@ -23,7 +23,7 @@ const DRAFT_4: &str = "http://json-schema.org/draft-04/schema#";
 pub fn schema(table: &TypeTable, el: &ValueElement) -> Json {
     let mut s = Schemer {
         table,
-        stack: Vec::new(),
+        expansion: Expansion::new(table),
         nodes: 0,
     };
     let mut pairs = vec![("$schema".to_string(), Json::str(DRAFT_4))];
@@ -43,9 +43,15 @@ struct Members {
 
 struct Schemer<'t> {
     table: &'t TypeTable,
-    stack: Vec<&'t str>,
+    expansion: Expansion<'t>,
     /// Schemas built so far, bounded like bodies (see `render::MAX_NODES`).
     nodes: usize,
+}
+
+impl<'t> Expands<'t> for Schemer<'t> {
+    fn expansion(&mut self) -> &mut Expansion<'t> {
+        &mut self.expansion
+    }
 }
 
 impl<'t> Schemer<'t> {
@@ -142,22 +148,6 @@ impl<'t> Schemer<'t> {
             out.push(("default".into(), default));
         }
         out
-    }
-
-    fn with_named<R>(
-        &mut self,
-        t: &'t TypeName,
-        f: impl FnOnce(&mut Self, &'t ValueElement) -> R,
-    ) -> Option<R> {
-        let name = t.name.as_str();
-        if self.stack.contains(&name) {
-            return None;
-        }
-        let def = self.table.get(name)?;
-        self.stack.push(name);
-        let out = f(self, def);
-        self.stack.pop();
-        Some(out)
     }
 
     /// The schema of a type named in `array[T]` under `fixed-type`.

@@ -330,6 +330,63 @@ impl TypeTable {
     }
 }
 
+/// The named types being expanded while a body or schema is built,
+/// innermost last: a type met again inside itself is not expanded again,
+/// which is where recursive structures end.
+#[derive(Debug)]
+pub(super) struct Expansion<'t> {
+    pub table: &'t TypeTable,
+    open: Vec<&'t str>,
+}
+
+impl<'t> Expansion<'t> {
+    pub fn new(table: &'t TypeTable) -> Self {
+        Self {
+            table,
+            open: Vec::new(),
+        }
+    }
+
+    /// Is `name` being expanded?
+    pub fn is_open(&self, name: &str) -> bool {
+        self.open.contains(&name)
+    }
+
+    /// Opens named type `t` and returns its definition; `None` when it is
+    /// already open or unknown. Every `Some` must be closed with `close`.
+    pub fn open(&mut self, t: &'t TypeName) -> Option<&'t ValueElement> {
+        let name = t.name.as_str();
+        if self.is_open(name) {
+            return None;
+        }
+        let def = self.table.get(name)?;
+        self.open.push(name);
+        Some(def)
+    }
+
+    pub fn close(&mut self) {
+        self.open.pop();
+    }
+}
+
+/// A builder (of bodies, of schemas) that expands named types.
+pub(super) trait Expands<'t>: Sized {
+    fn expansion(&mut self) -> &mut Expansion<'t>;
+
+    /// Runs `f` on the definition of named type `t`, unless `t` is
+    /// already being expanded (recursion ends there) or unknown.
+    fn with_named<R>(
+        &mut self,
+        t: &'t TypeName,
+        f: impl FnOnce(&mut Self, &'t ValueElement) -> R,
+    ) -> Option<R> {
+        let def = self.expansion().open(t)?;
+        let out = f(self, def);
+        self.expansion().close();
+        Some(out)
+    }
+}
+
 /// The base of an element that names no type: an object when it has
 /// members, an array when its value is a list (`a, b`), else a string.
 fn implicit_base(el: &ValueElement) -> Base {

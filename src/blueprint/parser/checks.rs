@@ -26,13 +26,7 @@ impl Parser<'_> {
             .filter_map(|r| Some((r.name.clone()?, r.model.clone()?)))
             .collect();
         let mut undefined = Vec::new();
-        for action in self
-            .bp
-            .groups
-            .iter_mut()
-            .flat_map(|g| &mut g.resources)
-            .flat_map(|r| &mut r.actions)
-        {
+        for action in self.bp.actions_mut() {
             for example in &mut action.examples {
                 let messages = example
                     .requests

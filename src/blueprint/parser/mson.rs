@@ -416,13 +416,7 @@ impl Parser<'_> {
                 self.warn(p.at, p.message);
             }
         }
-        for action in self
-            .bp
-            .groups
-            .iter_mut()
-            .flat_map(|g| &mut g.resources)
-            .flat_map(|r| &mut r.actions)
-        {
+        for action in self.bp.actions_mut() {
             let action_attrs = action.attributes.clone();
             for example in &mut action.examples {
                 for request in &mut example.requests {
