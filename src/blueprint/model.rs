@@ -107,6 +107,11 @@ pub struct Action {
     pub attributes: Option<Attributes>,
     /// `+ Relation: NAME`.
     pub relation: Option<String>,
+    /// The JSON Schema generated from the action's `+ Attributes` (which
+    /// describe its requests). The reference attaches it to no request;
+    /// strict mode validates request bodies against it.
+    #[serde(skip)]
+    pub attributes_schema: Option<Asset>,
     /// Request/response examples, in order.
     pub examples: Vec<Example>,
     /// The heading.

@@ -6,7 +6,7 @@ use hyper::header::HeaderName;
 use serde_json::Value;
 
 use crate::blueprint::uri_template::{Operator, Part, UriTemplate};
-use crate::blueprint::{Message, Transaction};
+use crate::blueprint::{Asset, Message, Transaction};
 use crate::diag::{SourceFile, Span};
 use crate::validate::{BodyRule, ParamKind, ParamPlace, ParamRule, Rules, SchemaOrigin, Source};
 
@@ -45,10 +45,11 @@ pub(super) fn rules(tx: &Transaction<'_>, source: &SourceFile) -> Rules {
         .flat_map(|e| &e.requests)
         .map(|r| &r.message)
         .collect();
+    let body = body_rule(&requests, tx.action.attributes_schema.as_ref(), &at);
     Rules {
         params,
         headers: common_headers(&requests, &at),
-        body: body_rule(&requests, &at),
+        body,
     }
 }
 
@@ -75,8 +76,13 @@ fn common_headers(
     out
 }
 
-/// The action's body schema: written, generated from MSON, or inferred.
-fn body_rule(requests: &[&Message], at: &impl Fn(Span) -> Source) -> Option<BodyRule> {
+/// The action's body schema: written, generated from MSON (the request's
+/// Attributes, else the action's), or inferred from the examples.
+fn body_rule(
+    requests: &[&Message],
+    action_schema: Option<&Asset>,
+    at: &impl Fn(Span) -> Source,
+) -> Option<BodyRule> {
     let with_body = |m: &&&Message| m.body.as_ref().is_some_and(|b| !b.text.trim().is_empty());
     let required = !requests.is_empty() && requests.iter().all(|m| with_body(&m));
     for m in requests {
@@ -90,6 +96,16 @@ fn body_rule(requests: &[&Message], at: &impl Fn(Span) -> Source) -> Option<Body
             };
             return Some(BodyRule::new(value, origin, at(schema.span), required));
         }
+    }
+    if let Some(schema) = action_schema
+        && let Ok(value) = serde_json::from_str::<Value>(&schema.text)
+    {
+        return Some(BodyRule::new(
+            value,
+            SchemaOrigin::Attributes,
+            at(schema.span),
+            required,
+        ));
     }
     let bodies: Vec<(Value, Span)> = requests
         .iter()

@@ -226,3 +226,35 @@ async fn lenient_mode_still_answers_a_broken_client() {
         .unwrap();
     assert_eq!(res.status(), 200);
 }
+
+#[tokio::test]
+async fn action_attributes_give_request_bodies_their_schema() {
+    // `Create a Coupon` describes its request with the action's
+    // `+ Attributes (Coupon Base)` only.
+    let server = strict("fixtures/mson/structures.apib");
+    let client = Client::new();
+    let ok = client
+        .post(server.url("/coupons"))
+        .json(&json!({"percent_off": 10, "redeem_by": 0}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), 201);
+    let res = client
+        .post(server.url("/coupons"))
+        .json(&json!({"percent_off": "ten"}))
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = problem(res).await;
+    assert_eq!(status, 422);
+    let v = &body["violations"][0];
+    assert_eq!(v["at"], "/percent_off");
+    assert!(
+        v["expected"]
+            .as_str()
+            .unwrap()
+            .contains("(the action's Attributes)"),
+        "{v}"
+    );
+}

@@ -418,6 +418,13 @@ impl Parser<'_> {
         }
         for action in self.bp.actions_mut() {
             let action_attrs = action.attributes.clone();
+            if let Some(attrs) = &action_attrs {
+                action.attributes_schema = Some(Asset {
+                    text: table.generate(&attrs.element).schema,
+                    span: attrs.span,
+                    generated: true,
+                });
+            }
             for example in &mut action.examples {
                 for request in &mut example.requests {
                     match request.message.attributes.clone() {

@@ -278,6 +278,7 @@ impl<'a> Parser<'a> {
                 parameters: Vec::new(),
                 attributes: None,
                 relation: None,
+                attributes_schema: None,
                 examples: Vec::new(),
                 span,
             });
