@@ -9,7 +9,7 @@
 
 use std::collections::VecDeque;
 use std::sync::Mutex;
-use std::time::SystemTime;
+use std::time::{Instant, SystemTime};
 
 use hyper::header::{HeaderMap, HeaderValue};
 use hyper::{Method, Uri};
@@ -82,7 +82,9 @@ impl Snapshot {
 /// One journaled request.
 #[derive(Debug)]
 pub(crate) struct Entry {
-    pub at: SystemTime,
+    /// When the request arrived (monotonic; shown as wall-clock time
+    /// through the journal's start, which saves a clock read per request).
+    pub at: Instant,
     pub method: Method,
     pub request: Snapshot,
     pub status: u16,
@@ -98,6 +100,8 @@ pub(crate) struct Entry {
 #[derive(Debug)]
 pub(crate) struct Journal {
     capacity: usize,
+    /// Wall-clock and monotonic time at creation, to date entries.
+    epoch: (SystemTime, Instant),
     inner: Mutex<Inner>,
 }
 
@@ -119,6 +123,7 @@ impl Journal {
     pub fn new(capacity: usize) -> Self {
         Self {
             capacity,
+            epoch: (SystemTime::now(), Instant::now()),
             inner: Mutex::new(Inner::default()),
         }
     }
@@ -164,13 +169,17 @@ impl Journal {
                         .as_ref()
                         .is_none_or(|p| p == e.request.target().split('?').next().unwrap_or(""))
             })
-            .map(|(id, e)| entry_json(*id, e))
+            .map(|(id, e)| entry_json(*id, e, self.wall_clock(e.at)))
             .collect();
         serde_json::json!({
             "count": entries.len(),
             "capacity": self.capacity,
             "requests": entries,
         })
+    }
+
+    fn wall_clock(&self, at: Instant) -> SystemTime {
+        self.epoch.0 + at.saturating_duration_since(self.epoch.1)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
@@ -196,7 +205,7 @@ struct EntryJson<'a> {
     micros: u64,
 }
 
-fn entry_json(id: u64, e: &Entry) -> Value {
+fn entry_json(id: u64, e: &Entry, at: SystemTime) -> Value {
     let body = e.request.body();
     let body = (!body.is_empty()).then(|| String::from_utf8_lossy(body).into_owned());
     let (path, query) = match e.request.target().split_once('?') {
@@ -205,7 +214,7 @@ fn entry_json(id: u64, e: &Entry) -> Value {
     };
     let json = EntryJson {
         id,
-        at: humantime::format_rfc3339_millis(e.at).to_string(),
+        at: humantime::format_rfc3339_millis(at).to_string(),
         method: e.method.as_str(),
         path,
         query,

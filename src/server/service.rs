@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::time::{Instant, SystemTime};
+use std::time::Instant;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
@@ -187,7 +187,7 @@ fn finish(
     });
     if state.journal.enabled() && answered.problem != "admin" {
         state.journal.record(Entry {
-            at: SystemTime::now(),
+            at: started,
             method: head.method.clone(),
             request: answered
                 .request
