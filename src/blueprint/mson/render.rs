@@ -197,6 +197,11 @@ impl<'t> Renderer<'t> {
                 let text = own_literal(el, role)
                     .or_else(|| sample_text(el))
                     .map(|l| l.text.as_str());
+                // `null (string, nullable)` is null (the reference renders the
+                // string "null": a bug, not followed).
+                if attrs.nullable && text == Some("null") {
+                    return Json::Null;
+                }
                 let text = match (text, named) {
                     (Some(t), _) => Some(t.to_string()),
                     (None, Some(t)) => self.named_literal(t),
@@ -327,7 +332,11 @@ impl<'t> Renderer<'t> {
         if items.len() > before {
             return;
         }
-        for samples in [&el.samples, &el.defaults] {
+        // The reference shows `[]` for `array[T]` whose only values are
+        // samples (the checklist's known quirk; matched, since a sample is
+        // an alternative, not the value).
+        let samples: &[Sample] = if inner.is_some() { &[] } else { &el.samples };
+        for samples in [samples, &el.defaults] {
             match samples.first() {
                 Some(Sample::Text(lit)) => self.literal_items(lit, inner, items),
                 Some(Sample::Elements(children)) => {

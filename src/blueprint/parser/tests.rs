@@ -603,3 +603,20 @@ fn mutate_and_parse(base: &[u8]) {
         }
     }
 }
+
+#[test]
+fn mson_quirks_of_the_reference_that_we_match_and_the_two_we_fix() {
+    let bp = clean(
+        "# API\n## R [/r]\n### G [GET]\n+ Response 200 (application/json)\n    + Attributes\n        + neg: -3 (number)\n        + nul: null (string, nullable)\n        + opt (string, optional)\n        + tags (array[string])\n            + Sample: a, b\n        + untyped (array)\n            + Sample: x, y\n",
+    );
+    let body = &bp.transactions()[0].response.unwrap().message.body;
+    let body: serde_json::Value = serde_json::from_str(&body.as_ref().unwrap().text).unwrap();
+    // Differences, deliberate: drafter.js 2.6.7 renders `""` and `"null"`.
+    assert_eq!(body["neg"], -3);
+    assert_eq!(body["nul"], serde_json::Value::Null);
+    // Matched: an optional member without a value is left out, and
+    // `array[T]` with only a sample shows `[]` (an untyped array shows it).
+    assert!(body.get("opt").is_none());
+    assert_eq!(body["tags"], serde_json::json!([]));
+    assert_eq!(body["untyped"], serde_json::json!(["x", "y"]));
+}
