@@ -204,13 +204,12 @@ impl MockServerBuilder {
 }
 
 fn coverage(contract: &Arc<Contract>) -> Coverage {
-    use std::sync::atomic::Ordering;
-    let mut never = Vec::new();
-    for tx in contract.transactions() {
-        if tx.served.load(Ordering::Relaxed) == 0 {
-            never.push(tx.label.clone());
-        }
-    }
+    let never: Vec<String> = contract
+        .transactions()
+        .iter()
+        .filter(|tx| tx.served() == 0)
+        .map(|tx| tx.label.clone())
+        .collect();
     let total = contract.transactions().len();
     Coverage {
         total,

@@ -61,7 +61,7 @@ impl Contract {
                         let location = doc.source.location(at);
                         (location.file, location.line)
                     },
-                    served: Default::default(),
+                    served_count: Default::default(),
                 };
                 let id = contract.transactions.len();
                 contract.transactions.push(compiled);

@@ -54,7 +54,7 @@ pub struct CompiledTransaction {
     /// Where it is written: file and line.
     pub source: (Arc<str>, usize),
     /// How many requests it answered (coverage); reloads carry it over.
-    pub served: std::sync::atomic::AtomicU64,
+    pub(crate) served_count: std::sync::atomic::AtomicU64,
 }
 
 /// The documented request, in the shapes the scorer compares.
@@ -110,6 +110,17 @@ pub struct DocumentedResponse {
 }
 
 impl CompiledTransaction {
+    /// How many requests it answered so far (coverage).
+    pub fn served(&self) -> u64 {
+        self.served_count.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Counts `n` more answers.
+    pub(crate) fn add_served(&self, n: u64) {
+        self.served_count
+            .fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+    }
+
     /// A hash of everything that decides how this transaction matches and
     /// answers: equal before and after a reload means unchanged.
     pub fn fingerprint(&self) -> u64 {

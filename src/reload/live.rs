@@ -6,7 +6,7 @@
 //! half a contract. What is not the contract (reload history, counters)
 //! lives here and survives every reload.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Instant, SystemTime};
@@ -15,7 +15,7 @@ use arc_swap::ArcSwap;
 use serde::Serialize;
 use tokio::sync::watch;
 
-use crate::contract::Contract;
+use crate::contract::{CompiledTransaction, Contract};
 use crate::diag::Diagnostic;
 use crate::load::{self, Loaded};
 
@@ -257,11 +257,10 @@ impl LiveContract {
         let previous = self.current.swap(contract.clone());
         let millis = started.elapsed().as_secs_f64() * 1000.0;
         // Served from here on; the comparison is only for the report.
-        carry_over_counts(&previous, &contract);
         let record = ReloadRecord {
             at: now(),
             millis,
-            diff: diff(&previous, &contract),
+            diff: reconcile(&previous, &contract, true),
         };
         // Freeing a large contract takes tens of milliseconds: not on the
         // thread the next reload runs on.
@@ -346,64 +345,40 @@ fn now() -> String {
 /// Compares two contracts transaction by transaction, keyed by method,
 /// URI template and label.
 pub fn diff(old: &Contract, new: &Contract) -> Diff {
-    let old = fingerprints(old);
-    let new_prints = fingerprints(new);
+    reconcile(old, new, false)
+}
+
+/// [`diff`], and with `carry_counts` the coverage counts of transactions
+/// that are still there move to the new contract, in the same pass.
+fn reconcile(old: &Contract, new: &Contract, carry_counts: bool) -> Diff {
+    let mut before: HashMap<String, &CompiledTransaction> = keyed(old).collect();
     let mut diff = Diff::default();
-    for (key, print) in &new_prints {
-        match old.get(key) {
-            None => diff.added.push(key.clone()),
-            Some(p) if p != print => diff.changed.push(key.clone()),
-            Some(_) => {}
+    for (key, tx) in keyed(new) {
+        match before.remove(&key) {
+            None => diff.added.push(key),
+            Some(was) => {
+                if carry_counts {
+                    tx.add_served(was.served());
+                }
+                if was.fingerprint() != tx.fingerprint() {
+                    diff.changed.push(key);
+                }
+            }
         }
     }
-    let new_keys: HashSet<&String> = new_prints.keys().collect();
-    diff.removed = old
-        .keys()
-        .filter(|k| !new_keys.contains(k))
-        .cloned()
-        .collect();
+    diff.removed = before.into_keys().collect();
     diff.added.sort();
     diff.removed.sort();
     diff.changed.sort();
     diff
 }
 
-/// Coverage counts survive a reload for transactions that are still
-/// there (same method, template and label).
-fn carry_over_counts(old: &Contract, new: &Contract) {
-    use std::sync::atomic::Ordering;
-    let key = |c: &Contract, e: &crate::contract::Endpoint, id: usize| {
-        format!("{} {} ({})", e.method, e.template, c.transaction(id).label)
-    };
-    let mut counts = HashMap::new();
-    for e in old.endpoints() {
-        for &id in &e.transactions {
-            let n = old.transaction(id).served.load(Ordering::Relaxed);
-            if n > 0 {
-                counts.insert(key(old, e, id), n);
-            }
-        }
-    }
-    if counts.is_empty() {
-        return;
-    }
-    for e in new.endpoints() {
-        for &id in &e.transactions {
-            if let Some(n) = counts.get(&key(new, e, id)) {
-                new.transaction(id).served.fetch_add(*n, Ordering::Relaxed);
-            }
-        }
-    }
-}
-
-fn fingerprints(contract: &Contract) -> HashMap<String, u64> {
-    let mut out = HashMap::with_capacity(contract.transactions().len());
-    for endpoint in contract.endpoints() {
-        for &id in &endpoint.transactions {
+/// Each transaction with its key: `METHOD template (label)`.
+fn keyed(contract: &Contract) -> impl Iterator<Item = (String, &CompiledTransaction)> {
+    contract.endpoints().iter().flat_map(move |e| {
+        e.transactions.iter().map(move |&id| {
             let tx = contract.transaction(id);
-            let key = format!("{} {} ({})", endpoint.method, endpoint.template, tx.label);
-            out.insert(key, tx.fingerprint());
-        }
-    }
-    out
+            (format!("{} {} ({})", e.method, e.template, tx.label), tx)
+        })
+    })
 }

@@ -11,8 +11,6 @@
 //! The prefix never shadows a documented route: a contract with routes
 //! under it is refused at load (see [`clashes`]).
 
-use std::sync::atomic::Ordering;
-
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::header::{self, HeaderValue};
@@ -109,7 +107,7 @@ pub fn coverage(contract: &Contract) -> Value {
     for endpoint in contract.endpoints() {
         for &id in &endpoint.transactions {
             let tx = contract.transaction(id);
-            let served = tx.served.load(Ordering::Relaxed);
+            let served = tx.served();
             let entry = json!({
                 "transaction": tx.label,
                 "method": endpoint.method.as_str(),

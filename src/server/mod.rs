@@ -14,7 +14,7 @@ mod log;
 mod problem;
 mod service;
 
-pub use admin::{DEFAULT_PREFIX, clashes as admin_clashes, coverage};
+pub use admin::{DEFAULT_PREFIX, clashes as admin_clashes};
 pub use journal::ReceivedRequest;
 pub use listener::{RunningServer, serve};
 pub use log::LogFormat;

@@ -2,7 +2,6 @@
 //! documented response (or a problem). Callable without a socket.
 
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use bytes::Bytes;
@@ -166,7 +165,7 @@ fn finish(
 ) -> Response<Full<Bytes>> {
     let documented = answered.transaction.map(|id| contract.transaction(id));
     if let Some(tx) = documented {
-        tx.served.fetch_add(1, Ordering::Relaxed);
+        tx.add_served(1);
     }
     if let Some(origin) = &head.origin
         && !res
@@ -431,19 +430,8 @@ fn violation(
     };
     label.transaction = Some(id);
     label.problem = Problem::ContractViolation.slug();
-    let tx = contract.transaction(id);
-    let body = if head {
-        Bytes::new()
-    } else {
-        tx.response.body.clone()
-    };
-    let mut res = Response::new(Full::new(body));
-    *res.status_mut() = tx.response.status;
+    let mut res = documented_response(contract.transaction(id), head, None);
     let h = res.headers_mut();
-    for (name, value) in &tx.response.headers {
-        h.append(name.clone(), value.clone());
-    }
-    h.insert(TRANSACTION_HEADER, tx.label_header.clone());
     h.insert(
         super::problem::MATCH_HEADER,
         HeaderValue::from_static("violation"),

@@ -311,3 +311,33 @@ async fn reloads_under_load_lose_no_request() {
     assert!(s.status().await["reloads"].as_u64() >= Some(10));
     drop(s.live);
 }
+
+#[tokio::test]
+async fn coverage_and_the_journal_survive_a_reload() {
+    let two = |body: &str| {
+        format!(
+            "{}\n## Tags [/tags]\n### List [GET]\n+ Response 200 (application/json)\n\n        {body}\n",
+            note("Notes", "{\"v\": 1}")
+        )
+    };
+    let mut s = Reloading::start(&[("notes.apib", &two("[]"))]);
+    for _ in 0..3 {
+        assert_eq!(s.get("/notes").await.0, 200);
+    }
+    // Change the other route only.
+    std::fs::write(s.path("notes.apib"), two("[\"new\"]")).expect("write");
+    s.until("/tags", 200, "new").await;
+    let (_, body) = s.get("/__mock/coverage").await;
+    let coverage: Value = serde_json::from_str(&body).expect("JSON");
+    let notes = coverage["transactions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["transaction"] == "Notes > Read > #1")
+        .expect("notes transaction")
+        .clone();
+    assert_eq!(notes["served"], 3, "{coverage}");
+    let (_, journal) = s.get("/__mock/requests?path=/notes").await;
+    let journal: Value = serde_json::from_str(&journal).expect("JSON");
+    assert_eq!(journal["count"], 3, "{journal}");
+}
