@@ -11,9 +11,7 @@ fuzz_target!(|data: &[u8]| {
     }
     let _ = apib_mock::contract::Contract::compile(std::slice::from_ref(&doc));
     // Lone CRs end lines too (the loader normalises them).
-    let lines = String::from_utf8_lossy(data)
-        .replace("\r\n", "\n")
-        .replace('\r', "\n")
+    let lines = apib_mock::load::normalise_line_ends(String::from_utf8_lossy(data).into_owned())
         .lines()
         .count()
         + 1;

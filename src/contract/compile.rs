@@ -14,7 +14,7 @@ use crate::load::Document;
 
 /// Headers that describe the framing of one particular message, not the
 /// contract: hyper computes them from the body it sends.
-const FRAMING_HEADERS: [&str; 3] = ["content-length", "transfer-encoding", "connection"];
+pub(crate) const FRAMING_HEADERS: [&str; 3] = ["content-length", "transfer-encoding", "connection"];
 
 impl Contract {
     /// Compiles every servable transaction of `documents`. Problems that

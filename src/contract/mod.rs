@@ -8,6 +8,7 @@
 //! could have been prepared here.
 
 mod compile;
+pub(crate) use compile::FRAMING_HEADERS;
 pub(crate) mod path_pattern;
 mod route_index;
 mod rules;

@@ -10,8 +10,11 @@ use crate::blueprint::{Asset, Message, Transaction};
 use crate::diag::{SourceFile, Span};
 use crate::validate::{BodyRule, ParamKind, ParamPlace, ParamRule, Rules, SchemaOrigin, Source};
 
-/// Headers that describe one message's framing, not the contract.
-const NOT_CONTRACT: [&str; 4] = ["content-length", "transfer-encoding", "connection", "host"];
+/// Whether a request header is part of the contract: not the framing of
+/// one message, nor `Host` (set by every client for its own server).
+fn is_contract_header(lower: &str) -> bool {
+    lower != "host" && !super::FRAMING_HEADERS.contains(&lower)
+}
 
 pub(super) fn rules(tx: &Transaction<'_>, source: &SourceFile) -> Rules {
     let at = |span: Span| {
@@ -64,7 +67,7 @@ fn common_headers(
     let mut out: Vec<(HeaderName, Source)> = Vec::new();
     for (name, _) in &first.headers {
         let lower = name.to_ascii_lowercase();
-        if NOT_CONTRACT.contains(&lower.as_str()) || out.iter().any(|(n, _)| n.as_str() == lower) {
+        if !is_contract_header(&lower) || out.iter().any(|(n, _)| n.as_str() == lower) {
             continue;
         }
         if requests.iter().all(|r| r.header(name).is_some())

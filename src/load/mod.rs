@@ -220,7 +220,11 @@ pub fn parse_file(path: &Path, bytes: &[u8]) -> (Document, Vec<Diagnostic>, Vec<
     let name = path.display().to_string();
     let text = match std::str::from_utf8(bytes) {
         Ok(text) if include::has_directive(text) => text,
-        _ => {
+        Ok(text) => {
+            let (doc, diags) = parse_text(&name, text);
+            return (doc, diags, Vec::new());
+        }
+        Err(_) => {
             let (doc, diags) = parse_bytes(&name, bytes);
             return (doc, diags, Vec::new());
         }
@@ -236,8 +240,9 @@ pub fn parse_file(path: &Path, bytes: &[u8]) -> (Document, Vec<Diagnostic>, Vec<
     (document, all, assembled.included)
 }
 
-/// CRLF and lone CR become LF (a CR never ends up in a body).
-fn normalise_line_ends(text: String) -> String {
+/// CRLF and lone CR become LF (a CR never ends up in a body): the lines
+/// diagnostics count.
+pub fn normalise_line_ends(text: String) -> String {
     if text.contains('\r') {
         text.replace("\r\n", "\n").replace('\r', "\n")
     } else {
@@ -267,6 +272,11 @@ pub fn parse_bytes(name: &str, bytes: &[u8]) -> (Document, Vec<Diagnostic>) {
             return (Document { source, blueprint }, vec![d]);
         }
     };
+    parse_text(name, text)
+}
+
+/// Parses text already known to be UTF-8.
+fn parse_text(name: &str, text: &str) -> (Document, Vec<Diagnostic>) {
     let source = SourceFile::new(name, normalise_line_ends(text.to_string()));
     let (blueprint, diagnostics) = blueprint::parse(&source);
     (Document { source, blueprint }, diagnostics)

@@ -59,8 +59,13 @@ impl Snapshot {
         }
     }
 
-    fn target(&self) -> &str {
-        std::str::from_utf8(&self.buf[..self.path_end]).unwrap_or("")
+    /// `path` and `query` of the request target.
+    fn target(&self) -> (&str, Option<&str>) {
+        let target = std::str::from_utf8(&self.buf[..self.path_end]).unwrap_or("");
+        match target.split_once('?') {
+            Some((path, query)) => (path, Some(query)),
+            None => (target, None),
+        }
     }
 
     fn headers(&self) -> impl Iterator<Item = (String, String)> + '_ {
@@ -94,6 +99,20 @@ pub(crate) struct Entry {
     pub problem: &'static str,
     pub violations: Vec<Violation>,
     pub micros: u64,
+}
+
+impl Entry {
+    fn transaction_label(&self) -> Option<String> {
+        self.transaction
+            .as_ref()
+            .map(|t| String::from_utf8_lossy(t.as_bytes()).into_owned())
+    }
+
+    /// The rule that missed, or `contract-violation` when a documented
+    /// error response answered a violation; `None` for a plain match.
+    fn problem_shown(&self) -> Option<&'static str> {
+        (self.transaction.is_none() || !self.violations.is_empty()).then_some(self.problem)
+    }
 }
 
 /// The bounded journal.
@@ -167,7 +186,7 @@ impl Journal {
                     && filter
                         .path
                         .as_ref()
-                        .is_none_or(|p| p == e.request.target().split('?').next().unwrap_or(""))
+                        .is_none_or(|p| p == e.request.target().0)
             })
             .map(|(id, e)| entry_json(*id, e, self.wall_clock(e.at)))
             .collect();
@@ -208,10 +227,7 @@ struct EntryJson<'a> {
 fn entry_json(id: u64, e: &Entry, at: SystemTime) -> Value {
     let body = e.request.body();
     let body = (!body.is_empty()).then(|| String::from_utf8_lossy(body).into_owned());
-    let (path, query) = match e.request.target().split_once('?') {
-        Some((p, q)) => (p, Some(q)),
-        None => (e.request.target(), None),
-    };
+    let (path, query) = e.request.target();
     let json = EntryJson {
         id,
         at: humantime::format_rfc3339_millis(at).to_string(),
@@ -223,11 +239,8 @@ fn entry_json(id: u64, e: &Entry, at: SystemTime) -> Value {
         body_bytes: e.request.body_bytes,
         status: e.status,
         matched: e.transaction.is_some(),
-        transaction: e
-            .transaction
-            .as_ref()
-            .map(|t| String::from_utf8_lossy(t.as_bytes()).into_owned()),
-        problem: (e.transaction.is_none() || !e.violations.is_empty()).then_some(e.problem),
+        transaction: e.transaction_label(),
+        problem: e.problem_shown(),
         violations: &e.violations,
         micros: e.micros,
     };
@@ -270,23 +283,16 @@ impl Journal {
             .entries
             .iter()
             .map(|(_, e)| {
-                let (path, query) = match e.request.target().split_once('?') {
-                    Some((p, q)) => (p.to_string(), Some(q.to_string())),
-                    None => (e.request.target().to_string(), None),
-                };
+                let (path, query) = e.request.target();
                 ReceivedRequest {
                     method: e.method.to_string(),
-                    path,
-                    query,
+                    path: path.to_string(),
+                    query: query.map(str::to_string),
                     headers: e.request.headers().collect(),
                     body: e.request.body().to_vec(),
                     status: e.status,
-                    transaction: e
-                        .transaction
-                        .as_ref()
-                        .map(|t| String::from_utf8_lossy(t.as_bytes()).into_owned()),
-                    problem: (e.transaction.is_none() || !e.violations.is_empty())
-                        .then(|| e.problem.to_string()),
+                    transaction: e.transaction_label(),
+                    problem: e.problem_shown().map(str::to_string),
                     violations: e.violations.clone(),
                 }
             })

@@ -221,15 +221,7 @@ impl<'t> Renderer<'t> {
     /// The `T` of `array[T]`, written here or on the named type this one
     /// inherits from.
     fn effective_item_type(&self, el: &'t ValueElement) -> Option<&'t TypeName> {
-        let mut current = el;
-        for _ in 0..MAX_DEPTH {
-            if let Some(t) = item_type(current) {
-                return Some(t);
-            }
-            let base = current.type_spec.name.as_ref()?;
-            current = self.table.get(&base.name)?;
-        }
-        None
+        self.table.lineage(el).find_map(item_type)
     }
 
     /// An item like `(string)`: a primitive with no value anywhere.

@@ -164,20 +164,9 @@ impl<'t> Schemer<'t> {
 
     /// Is a named type (or one it inherits from) declared `fixed`?
     fn named_fixed(&self, t: &TypeName) -> bool {
-        let mut current = t;
-        for _ in 0..render::MAX_DEPTH {
-            let Some(def) = self.table.get(&current.name) else {
-                return false;
-            };
-            if def.type_spec.attrs.fixed {
-                return true;
-            }
-            match &def.type_spec.name {
-                Some(next) => current = next,
-                None => return false,
-            }
-        }
-        false
+        self.table
+            .get(&t.name)
+            .is_some_and(|def| self.table.lineage(def).any(|d| d.type_spec.attrs.fixed))
     }
 
     fn object_members(

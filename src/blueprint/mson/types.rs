@@ -114,18 +114,37 @@ impl TypeTable {
         self.types.get(name)
     }
 
+    /// `el`, then the named type it inherits from, and so on up the chain
+    /// (ending at a primitive base, an unknown name, or a cycle).
+    pub fn lineage<'s>(&'s self, el: &'s ValueElement) -> impl Iterator<Item = &'s ValueElement> {
+        let mut next = Some(el);
+        std::iter::from_fn(move || {
+            let current = next?;
+            next = current
+                .type_spec
+                .name
+                .as_ref()
+                .and_then(|t| self.types.get(&t.name));
+            Some(current)
+        })
+        // A cycle is reported elsewhere; here it only has to end.
+        .take(self.types.len() + 1)
+    }
+
     /// The base type a type name stands for, following inheritance; `None`
     /// for unknown names and cycles.
     pub fn base_of_name(&self, name: &str) -> Option<Base> {
-        let mut current = name;
-        for _ in 0..=self.types.len() {
-            if let Some(base) = Base::primitive(current) {
-                return Some(base);
-            }
-            let def = self.types.get(current)?;
+        if let Some(base) = Base::primitive(name) {
+            return Some(base);
+        }
+        for def in self.lineage(self.types.get(name)?) {
             match &def.type_spec.name {
-                Some(t) => current = &t.name,
                 None => return Some(implicit_base(def)),
+                Some(t) => {
+                    if let Some(base) = Base::primitive(&t.name) {
+                        return Some(base);
+                    }
+                }
             }
         }
         None

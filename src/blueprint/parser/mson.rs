@@ -203,30 +203,16 @@ impl<'a> Parser<'a> {
             }
             Some(Keyword::Group) => self.element_content(&item.children, parent, true),
             Some(Keyword::Sample(inline)) => {
-                let inline = inline.or_else(|| self.continuation(item));
-                let sample = self.sample_content(item.children.get(1..).unwrap_or(&[]), inline);
-                if let Some(s) = sample {
-                    parent.samples.push(s);
-                } else {
-                    self.warn(
-                        at,
-                        "`Sample` without a value; add `: value` or nested members",
-                    );
+                if let Some(sample) = self.section_value(item, inline, at, "Sample") {
+                    parent.samples.push(sample);
                 }
             }
             Some(Keyword::Default(inline)) => {
-                let inline = inline.or_else(|| self.continuation(item));
-                let default = self.sample_content(item.children.get(1..).unwrap_or(&[]), inline);
-                if let Some(d) = default {
-                    parent.defaults.push(d);
-                } else {
-                    // The reference then shows an empty value.
-                    self.warn(
-                        at,
-                        "`Default` without a value; add `: value` or nested members",
-                    );
-                    parent.defaults.push(Sample::Text(literal("")));
-                }
+                // Without a value the reference shows an empty one.
+                let default = self.section_value(item, inline, at, "Default");
+                parent
+                    .defaults
+                    .push(default.unwrap_or_else(|| Sample::Text(literal(""))));
             }
             Some(Keyword::Include(name, offset)) => {
                 parent.children.push(Element::Include(TypeName {
@@ -271,6 +257,26 @@ impl<'a> Parser<'a> {
         }
         self.element_content(&item.children, &mut el, true);
         el
+    }
+
+    /// The value of a `+ Sample`/`+ Default` item (`what`): inline, on the
+    /// next line, nested members or text below; warns when there is none.
+    fn section_value(
+        &mut self,
+        item: &Item,
+        inline: Option<&str>,
+        at: usize,
+        what: &str,
+    ) -> Option<Sample> {
+        let inline = inline.or_else(|| self.continuation(item));
+        let value = self.sample_content(item.children.get(1..).unwrap_or(&[]), inline);
+        if value.is_none() {
+            self.warn(
+                at,
+                format!("`{what}` without a value; add `: value` or nested members"),
+            );
+        }
+        value
     }
 
     /// The lines after an item's first one in the same paragraph (`+ Sample`
