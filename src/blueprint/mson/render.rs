@@ -18,18 +18,10 @@ use super::json::Json;
 use super::syntax::{Element, Literal, Sample, TypeName, ValueElement};
 use super::types::{Base, Expands, Expansion, TypeTable};
 
-/// Nesting beyond this is not rendered (hostile input).
-pub const MAX_DEPTH: usize = 64;
-/// Values rendered for one body at most: named types used many times in
-/// many types grow exponentially otherwise.
-pub(super) const MAX_NODES: usize = 100_000;
-
 /// The JSON body an Attributes section (or named type) describes.
 pub fn body(table: &TypeTable, el: &ValueElement) -> Json {
     Renderer {
-        table,
         expansion: Expansion::new(table),
-        nodes: 0,
     }
     .value(el, None, Role::Member, 0)
 }
@@ -111,10 +103,7 @@ pub(super) fn split_values(lit: &Literal) -> Vec<&str> {
 }
 
 struct Renderer<'t> {
-    table: &'t TypeTable,
-    /// Named types being expanded, innermost last.
     expansion: Expansion<'t>,
-    nodes: usize,
 }
 
 impl<'t> Expands<'t> for Renderer<'t> {
@@ -131,11 +120,10 @@ impl<'t> Renderer<'t> {
         role: Role,
         depth: usize,
     ) -> Json {
-        self.nodes += 1;
-        if depth > MAX_DEPTH || self.nodes > MAX_NODES {
+        if !self.expansion.within_bounds(depth) {
             return Json::Null;
         }
-        let base = self.table.base_of(el, inherited);
+        let base = self.expansion.table.base_of(el, inherited);
         let named = el
             .type_spec
             .name
@@ -221,12 +209,12 @@ impl<'t> Renderer<'t> {
     /// The `T` of `array[T]`, written here or on the named type this one
     /// inherits from.
     fn effective_item_type(&self, el: &'t ValueElement) -> Option<&'t TypeName> {
-        self.table.lineage(el).find_map(item_type)
+        self.expansion.table.lineage(el).find_map(item_type)
     }
 
     /// An item like `(string)`: a primitive with no value anywhere.
     fn is_empty_primitive(&self, v: &ValueElement, inner: Option<&TypeName>, role: Role) -> bool {
-        let base = self.table.base_of(v, inner);
+        let base = self.expansion.table.base_of(v, inner);
         let named = v.type_spec.name.as_ref().or(inner);
         matches!(base, Base::String | Base::Number | Base::Boolean)
             && own_literal(v, role).is_none()
@@ -238,7 +226,7 @@ impl<'t> Renderer<'t> {
     /// Met again inside itself, it is the empty value of its type.
     fn instance(&mut self, t: &'t TypeName, depth: usize) -> Option<Json> {
         if self.expansion.is_open(&t.name) {
-            return self.table.base_of_name(&t.name).map(empty);
+            return self.expansion.table.base_of_name(&t.name).map(empty);
         }
         self.with_named(t, |r, def| r.value(def, None, Role::Member, depth + 1))
     }
@@ -342,7 +330,7 @@ impl<'t> Renderer<'t> {
 
     fn literal_items(&mut self, lit: &Literal, inner: Option<&TypeName>, items: &mut Vec<Json>) {
         let base = inner
-            .and_then(|t| self.table.base_of_name(&t.name))
+            .and_then(|t| self.expansion.table.base_of_name(&t.name))
             .unwrap_or(Base::String);
         let base = match base {
             Base::Object | Base::Array => Base::String,
@@ -388,7 +376,7 @@ impl<'t> Renderer<'t> {
     ) -> Json {
         let inner = item_type(el);
         let base = inner
-            .and_then(|t| self.table.base_of_name(&t.name))
+            .and_then(|t| self.expansion.table.base_of_name(&t.name))
             .filter(|b| !matches!(b, Base::Object | Base::Array | Base::Enum))
             .unwrap_or(Base::String);
         // An enum's inline values are its members (`a, b (enum)`); a

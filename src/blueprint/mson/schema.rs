@@ -22,9 +22,7 @@ const DRAFT_4: &str = "http://json-schema.org/draft-04/schema#";
 /// The schema of an Attributes section.
 pub fn schema(table: &TypeTable, el: &ValueElement) -> Json {
     let mut s = Schemer {
-        table,
         expansion: Expansion::new(table),
-        nodes: 0,
     };
     let mut pairs = vec![("$schema".to_string(), Json::str(DRAFT_4))];
     pairs.extend(s.value(el, None, Role::Member, false, 0));
@@ -42,10 +40,7 @@ struct Members {
 }
 
 struct Schemer<'t> {
-    table: &'t TypeTable,
     expansion: Expansion<'t>,
-    /// Schemas built so far, bounded like bodies (see `render::MAX_NODES`).
-    nodes: usize,
 }
 
 impl<'t> Expands<'t> for Schemer<'t> {
@@ -63,11 +58,10 @@ impl<'t> Schemer<'t> {
         fixed: bool,
         depth: usize,
     ) -> Vec<(String, Json)> {
-        self.nodes += 1;
-        if depth > render::MAX_DEPTH || self.nodes > render::MAX_NODES {
+        if !self.expansion.within_bounds(depth) {
             return Vec::new();
         }
-        let base = self.table.base_of(el, inherited);
+        let base = self.expansion.table.base_of(el, inherited);
         let named = el
             .type_spec
             .name
@@ -123,7 +117,7 @@ impl<'t> Schemer<'t> {
                 }
                 if !values.is_empty() {
                     let member_base = item_type(el)
-                        .and_then(|t| self.table.base_of_name(&t.name))
+                        .and_then(|t| self.expansion.table.base_of_name(&t.name))
                         .unwrap_or(Base::String);
                     out.push(type_entry(member_base.json_name(), nullable));
                     out.push(("enum".into(), Json::Array(values)));
@@ -164,9 +158,12 @@ impl<'t> Schemer<'t> {
 
     /// Is a named type (or one it inherits from) declared `fixed`?
     fn named_fixed(&self, t: &TypeName) -> bool {
-        self.table
-            .get(&t.name)
-            .is_some_and(|def| self.table.lineage(def).any(|d| d.type_spec.attrs.fixed))
+        self.expansion.table.get(&t.name).is_some_and(|def| {
+            self.expansion
+                .table
+                .lineage(def)
+                .any(|d| d.type_spec.attrs.fixed)
+        })
     }
 
     fn object_members(
@@ -249,7 +246,7 @@ impl<'t> Schemer<'t> {
         let mut items = Vec::new();
         if let Some(lit) = own_literal(el, role) {
             let base = inner
-                .and_then(|t| self.table.base_of_name(&t.name))
+                .and_then(|t| self.expansion.table.base_of_name(&t.name))
                 .unwrap_or(Base::String);
             for v in split_values(lit) {
                 if let Some(value) = render::primitive(base, v) {
@@ -281,7 +278,7 @@ impl<'t> Schemer<'t> {
         role: Role,
     ) -> Vec<Json> {
         let base = item_type(el)
-            .and_then(|t| self.table.base_of_name(&t.name))
+            .and_then(|t| self.expansion.table.base_of_name(&t.name))
             .unwrap_or(Base::String);
         let inline = own_literal(el, role).map(split_values).unwrap_or_default();
         let members = el.children.iter().filter_map(|c| match c {

@@ -234,7 +234,7 @@ impl TypeTable {
         depth: usize,
         problems: &mut Vec<Problem>,
     ) {
-        if depth > render::MAX_DEPTH {
+        if depth > MAX_DEPTH {
             return;
         }
         if let Some(t) = &el.type_spec.name {
@@ -352,18 +352,35 @@ impl TypeTable {
 /// The named types being expanded while a body or schema is built,
 /// innermost last: a type met again inside itself is not expanded again,
 /// which is where recursive structures end.
+///
+/// It also bounds the work: nesting deeper than [`MAX_DEPTH`] or more
+/// than [`MAX_NODES`] values per body or schema is not built (hostile
+/// input; named types used many times in many types grow exponentially).
 #[derive(Debug)]
 pub(super) struct Expansion<'t> {
     pub table: &'t TypeTable,
     open: Vec<&'t str>,
+    nodes: usize,
 }
+
+/// Nesting beyond this is not built.
+pub const MAX_DEPTH: usize = 64;
+/// Values built for one body or schema at most.
+pub const MAX_NODES: usize = 100_000;
 
 impl<'t> Expansion<'t> {
     pub fn new(table: &'t TypeTable) -> Self {
         Self {
             table,
             open: Vec::new(),
+            nodes: 0,
         }
+    }
+
+    /// Counts one more value at `depth`; false once past the bounds.
+    pub fn within_bounds(&mut self, depth: usize) -> bool {
+        self.nodes += 1;
+        depth <= MAX_DEPTH && self.nodes <= MAX_NODES
     }
 
     /// Is `name` being expanded?
