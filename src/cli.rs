@@ -176,7 +176,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 
 fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let loaded = load::load(&args.specs)?;
-    let (contract, compile_diags) = Contract::compile(&loaded.documents);
+    let (contract, compile_diags) = Contract::compile_with(&loaded.documents, args.strict);
     let mut err = std::io::stderr().lock();
     for d in loaded.diagnostics.iter().chain(&compile_diags) {
         writeln!(err, "{d}")?;

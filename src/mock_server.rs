@@ -195,7 +195,7 @@ impl MockServerBuilder {
                 .collect();
             return Err(StartError::Spec(errors));
         }
-        let (contract, _) = Contract::compile(&loaded.documents);
+        let (contract, _) = Contract::compile_with(&loaded.documents, self.config.strict);
         let live = LiveContract::new(contract, specs, &loaded);
         let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
         let server = RunningServer::start_live(listener, live, self.config)?;

@@ -17,6 +17,9 @@ pub struct Contract {
     pub(crate) transactions: Vec<CompiledTransaction>,
     pub(crate) index: RouteIndex,
     pub(crate) files: Vec<Arc<str>>,
+    /// Compiled with the rules strict mode checks (see
+    /// [`Contract::compile_strict`]).
+    pub(crate) strict: bool,
 }
 
 /// One action: a method on a URI template, and its transactions.
@@ -32,8 +35,9 @@ pub struct Endpoint {
     pub transactions: Vec<usize>,
     /// An example URI to show in suggestions.
     pub example_uri: Option<String>,
-    /// What strict mode checks requests against.
-    pub rules: crate::validate::Rules,
+    /// What strict mode checks requests against; `None` in a contract
+    /// compiled without them (lenient serving never reads them).
+    pub rules: Option<crate::validate::Rules>,
 }
 
 /// One documented request/response pair, ready to match and to answer.
@@ -170,6 +174,11 @@ fn hash_json(value: &Value, h: &mut impl std::hash::Hasher) {
 }
 
 impl Contract {
+    /// Whether the contract carries strict mode's rules.
+    pub fn is_strict(&self) -> bool {
+        self.strict
+    }
+
     /// The transaction with id `id`.
     pub fn transaction(&self, id: usize) -> &CompiledTransaction {
         &self.transactions[id]

@@ -232,7 +232,9 @@ impl LiveContract {
                 Vec::new(),
             ));
         }
-        let (contract, compile_warnings) = Contract::compile(&loaded.documents);
+        // The new contract is compiled the way the served one was.
+        let strict = self.contract().is_strict();
+        let (contract, compile_warnings) = Contract::compile_with(&loaded.documents, strict);
         if contract.transactions().is_empty() {
             return Err(refusal(
                 "the specs document no transaction",

@@ -285,10 +285,12 @@ fn answer(
             preference_applied,
         } => {
             let tx = contract.transaction(transaction);
-            let violations = if state.config.strict {
-                contract.endpoints()[tx.endpoint].rules.check(&request)
-            } else {
-                Vec::new()
+            let violations = match (
+                &contract.endpoints()[tx.endpoint].rules,
+                state.config.strict,
+            ) {
+                (Some(rules), true) => rules.check(&request),
+                _ => Vec::new(),
             };
             if violations.is_empty() {
                 label.transaction = Some(transaction);

@@ -50,6 +50,11 @@ impl Reloading {
 
     /// Serves `spec` (relative to the temp dir) instead of the dir.
     fn serve(dir: tempfile::TempDir, spec: Option<&str>) -> Self {
+        Self::serve_with(dir, spec, false)
+    }
+
+    /// [`Reloading::serve`], strict or not.
+    fn serve_with(dir: tempfile::TempDir, spec: Option<&str>, strict: bool) -> Self {
         let spec = match spec {
             Some(s) => dir.path().join(s),
             None => dir.path().to_path_buf(),
@@ -57,11 +62,15 @@ impl Reloading {
         let specs = vec![spec.display().to_string()];
         let loaded = apib_mock::load::load(&specs).expect("loads");
         assert!(!loaded.has_errors(), "{:?}", loaded.diagnostics);
-        let (contract, _) = Contract::compile(&loaded.documents);
+        let (contract, _) = Contract::compile_with(&loaded.documents, strict);
         let live = LiveContract::new(contract, specs.clone(), &loaded);
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-        let server = RunningServer::start_live(listener, live.clone(), ServeConfig::default())
-            .expect("server starts");
+        let config = ServeConfig {
+            strict,
+            ..ServeConfig::default()
+        };
+        let server =
+            RunningServer::start_live(listener, live.clone(), config).expect("server starts");
         let watcher =
             reload::watch(&specs, live.clone(), Box::new(|_: &Outcome| {})).expect("watching");
         Self {
@@ -340,4 +349,39 @@ async fn coverage_and_the_journal_survive_a_reload() {
     let (_, journal) = s.get("/__mock/requests?path=/notes").await;
     let journal: Value = serde_json::from_str(&journal).expect("JSON");
     assert_eq!(journal["count"], 3, "{journal}");
+}
+
+#[tokio::test]
+async fn a_strict_server_stays_strict_across_reloads() {
+    let typed = |kind: &str| {
+        format!(
+            "# API\n## Item [/items/{{id}}]\n+ Parameters\n    + id: `1` ({kind})\n### Read [GET]\n+ Response 200 (text/plain)\n\n        {kind}\n"
+        )
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("api.apib"), typed("number")).expect("write");
+    let mut s = Reloading::serve_with(dir, None, true);
+    assert_eq!(s.get("/items/x").await.0, 422, "not a number");
+    std::fs::write(s.path("api.apib"), typed("string")).expect("write");
+    s.until("/items/x", 200, "string").await;
+    std::fs::write(s.path("api.apib"), typed("number")).expect("write");
+    s.until("/items/x", 422, "contract-violation").await;
+}
+
+#[test]
+fn a_strict_server_refuses_a_contract_without_rules() {
+    let loaded = apib_mock::load::load(&[crate::support::fixture("valid/notes.apib")]).unwrap();
+    let (lenient, _) = Contract::compile(&loaded.documents);
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let config = ServeConfig {
+        strict: true,
+        ..ServeConfig::default()
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let _guard = runtime.enter();
+    let err = RunningServer::start(listener, std::sync::Arc::new(lenient), config).unwrap_err();
+    assert!(err.to_string().contains("compile_strict"), "{err}");
 }

@@ -220,3 +220,23 @@ fn no_watch_serves_without_watching() {
         "{table:?}"
     );
 }
+
+#[tokio::test]
+async fn strict_flag_validates_requests() {
+    let mut server = ServeProcess::start(
+        &[
+            "fixtures/strict/shop.apib",
+            "--port",
+            "0",
+            "--strict",
+            "--no-watch",
+        ],
+        &[],
+    );
+    server.startup_lines();
+    let res = reqwest::get(format!("{}/items/lamp", server.base))
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 422);
+    assert_eq!(res.headers()["apib-mock-match"], "violation");
+}

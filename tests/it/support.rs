@@ -78,7 +78,8 @@ impl TestServer {
         let path = root().join(spec).display().to_string();
         let loaded = apib_mock::load::load(&[path]).expect("spec loads");
         assert!(!loaded.has_errors(), "{:?}", loaded.diagnostics);
-        let (contract, _) = apib_mock::contract::Contract::compile(&loaded.documents);
+        let (contract, _) =
+            apib_mock::contract::Contract::compile_with(&loaded.documents, config.strict);
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
         let server = apib_mock::server::RunningServer::start(
             listener,
