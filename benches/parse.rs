@@ -13,7 +13,7 @@ use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_m
 
 // The binary's allocator, so the figures are the product's.
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: apib_mock::alloc::Mimalloc = apib_mock::alloc::Mimalloc;
 
 #[path = "support/generate.rs"]
 mod generate;

@@ -12,7 +12,7 @@ use hyper::Method;
 use hyper::header::{HeaderMap, HeaderValue};
 
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: apib_mock::alloc::Mimalloc = apib_mock::alloc::Mimalloc;
 
 const POST_BODY: &str = r#"{"phone_number":"+593999999999","internal_id":"997dd550-c8d8-4bf7-ad98-a5ac4844a1ed","template_params":["test 1","test 2","test 3"]}"#;
 

@@ -24,6 +24,7 @@
 //! assert_eq!(tx.response.unwrap().message.body.as_ref().unwrap().text, "hello\n");
 //! ```
 
+pub mod alloc;
 pub mod blueprint;
 pub mod cli;
 pub mod contract;

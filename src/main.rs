@@ -4,11 +4,9 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-/// mimalloc: the parser and the server make many small allocations, and
-/// glibc's malloc spent a quarter of parse time on them (perf, 2,000-action
-/// benchmark).
+/// mimalloc (see [`apib_mock::alloc`]).
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: apib_mock::alloc::Mimalloc = apib_mock::alloc::Mimalloc;
 
 fn main() -> ExitCode {
     let cli = apib_mock::cli::Cli::parse();

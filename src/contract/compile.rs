@@ -1,7 +1,7 @@
 //! Documents → [`Contract`]: the expensive, fallible work done once.
 
 use bytes::Bytes;
-use hyper::header::{HeaderName, HeaderValue};
+use hyper::header::{HeaderMap, HeaderName, HeaderValue};
 use hyper::{Method, StatusCode};
 
 use super::path_pattern::{SegmentPattern, segments, split_path};
@@ -58,18 +58,21 @@ impl Contract {
                 };
                 let number = contract.endpoints[endpoint].transactions.len() + 1;
                 let label = format!("{} > #{number}", contract.endpoints[endpoint].label);
+                let label_header = header_value(&label);
+                let documented = documented_response(
+                    &doc.source,
+                    response.status,
+                    &response.message,
+                    &mut diags,
+                );
                 let compiled = CompiledTransaction {
-                    label_header: header_value(&label),
+                    answer_headers: answer_headers(&documented, &label_header),
+                    label_header,
                     label,
                     endpoint,
                     request_name: tx.request.and_then(|r| r.name.clone()),
                     request: expected_request(&tx),
-                    response: documented_response(
-                        &doc.source,
-                        response.status,
-                        &response.message,
-                        &mut diags,
-                    ),
+                    response: documented,
                     source: {
                         let at = tx
                             .request
@@ -212,6 +215,17 @@ fn documented_response(
         headers,
         body,
     }
+}
+
+/// The headers of every answer from a transaction: the documented ones,
+/// then the label.
+fn answer_headers(response: &DocumentedResponse, label: &HeaderValue) -> HeaderMap {
+    let mut map = HeaderMap::with_capacity(response.headers.len() + 1);
+    for (name, value) in &response.headers {
+        map.append(name.clone(), value.clone());
+    }
+    map.insert(super::TRANSACTION_HEADER, label.clone());
+    map
 }
 
 /// `Application/JSON; charset=utf-8` → `application/json`.

@@ -14,6 +14,10 @@ mod route_index;
 mod rules;
 mod types;
 
+/// Names the transaction that answered (on every documented answer).
+pub(crate) const TRANSACTION_HEADER: hyper::header::HeaderName =
+    hyper::header::HeaderName::from_static("apib-mock-transaction");
+
 pub use types::{
     CompiledTransaction, Contract, DocumentedResponse, Endpoint, ExpectedBody, ExpectedRequest,
 };

@@ -140,10 +140,16 @@ pub(crate) fn split_path(path: &str) -> Vec<String> {
 
 /// A request path decoded once into one string, with its segments as
 /// ranges: two allocations per request however deep the path.
+///
+/// The text joins the decoded segments with `/`, so when no segment
+/// decoded to a `/` of its own, the text itself is the key of the route
+/// index's table of literal paths (one hash lookup instead of a walk).
 #[derive(Debug, Clone, Default)]
 pub struct DecodedPath {
     text: String,
     bounds: smallvec::SmallVec<[(u32, u32); 8]>,
+    /// No segment holds a decoded `/` (`%2F`).
+    joinable: bool,
 }
 
 impl DecodedPath {
@@ -152,18 +158,43 @@ impl DecodedPath {
         let mut path = DecodedPath {
             text: String::with_capacity(raw.len()),
             bounds: Default::default(),
+            joinable: true,
         };
-        for segment in raw.split('/').filter(|s| !s.is_empty()) {
+        let bytes = raw.as_bytes();
+        let mut i = 0;
+        while i < bytes.len() {
+            if bytes[i] == b'/' {
+                i += 1;
+                continue;
+            }
+            let from = i;
+            let mut escaped = false;
+            while i < bytes.len() && bytes[i] != b'/' {
+                escaped |= bytes[i] == b'%';
+                i += 1;
+            }
+            // `/` is ASCII: `from..i` lies on character boundaries.
+            let segment = &raw[from..i];
+            if !path.bounds.is_empty() {
+                path.text.push('/');
+            }
             let start = path.text.len();
-            if segment.contains('%') {
-                path.text
-                    .push_str(&percent_encoding::percent_decode_str(segment).decode_utf8_lossy());
+            if escaped {
+                let decoded = percent_encoding::percent_decode_str(segment).decode_utf8_lossy();
+                path.joinable &= !decoded.contains('/');
+                path.text.push_str(&decoded);
             } else {
                 path.text.push_str(segment);
             }
             path.bounds.push((start as u32, path.text.len() as u32));
         }
         path
+    }
+
+    /// The decoded segments joined by `/`, unless a segment holds a `/`
+    /// itself (then the joined text would be ambiguous).
+    pub fn joined(&self) -> Option<&str> {
+        self.joinable.then_some(self.text.as_str())
     }
 
     /// Segment `i`, decoded.
@@ -226,5 +257,11 @@ mod tests {
         let p = DecodedPath::new("/a%20b//c/");
         assert_eq!(p.segments().as_slice(), ["a b", "c"]);
         assert_eq!((p.len(), p.get(1), p.get(2)), (2, Some("c"), None));
+        assert_eq!(p.joined(), Some("a b/c"));
+        assert_eq!(DecodedPath::new("/").joined(), Some(""));
+        // A decoded `/` inside a segment makes the joined text ambiguous.
+        let slash = DecodedPath::new("/a%2Fb/c");
+        assert_eq!(slash.segments().as_slice(), ["a/b", "c"]);
+        assert_eq!(slash.joined(), None);
     }
 }

@@ -7,15 +7,24 @@
 //! is never swallowed by a shorter one. The walk backtracks, so
 //! `/notes/latest` (literal, GET only) does not hide `/notes/{id}` from a
 //! DELETE.
+//!
+//! Templates made only of literal segments (most of a typical spec) also
+//! sit in a hash table keyed by their `/`-joined path: such a template is
+//! always the first the walk would reach (literal first at every level),
+//! so the table is consulted first and the trie holds only the rest. A
+//! request for a literal path then costs one hash of its path.
 
 use regex::Regex;
 use rustc_hash::FxHashMap;
 
-use super::path_pattern::SegmentPattern;
+use super::path_pattern::{DecodedPath, SegmentPattern};
 
 /// Endpoint ids (indexes into the contract's endpoints) by path.
 #[derive(Debug, Default)]
 pub(crate) struct RouteIndex {
+    /// Endpoints of all-literal templates by `/`-joined path.
+    literal_paths: FxHashMap<String, Vec<usize>>,
+    /// Every other template.
     root: Node,
 }
 
@@ -35,6 +44,10 @@ struct Node {
 impl RouteIndex {
     /// Adds endpoint `id` under `segments`.
     pub(crate) fn insert(&mut self, segments: &[SegmentPattern], id: usize) {
+        if let Some(key) = joined_literals(segments) {
+            self.literal_paths.entry(key).or_default().push(id);
+            return;
+        }
         let mut node = &mut self.root;
         for segment in segments {
             node = match segment {
@@ -67,8 +80,49 @@ impl RouteIndex {
         path: &[S],
         visit: &mut impl FnMut(&[usize]) -> bool,
     ) -> bool {
-        walk(&self.root, path, visit)
+        let key = path
+            .iter()
+            .all(|s| !s.as_ref().contains('/'))
+            .then(|| join(path.iter().map(AsRef::as_ref)));
+        self.visit_literal(key.as_deref(), visit) || walk(&self.root, path, visit)
     }
+
+    /// [`find`](Self::find) for a request's path: a literal path costs one
+    /// lookup, without splitting the path into slices.
+    pub(crate) fn find_path(
+        &self,
+        path: &DecodedPath,
+        visit: &mut impl FnMut(&[usize]) -> bool,
+    ) -> bool {
+        self.visit_literal(path.joined(), visit) || walk(&self.root, &path.segments(), visit)
+    }
+
+    fn visit_literal(&self, key: Option<&str>, visit: &mut impl FnMut(&[usize]) -> bool) -> bool {
+        key.and_then(|k| self.literal_paths.get(k))
+            .is_some_and(|ids| visit(ids))
+    }
+}
+
+/// The `/`-joined path of a template made only of literal segments (none
+/// holding a `/` of its own, which would make the key ambiguous).
+fn joined_literals(segments: &[SegmentPattern]) -> Option<String> {
+    let mut texts = Vec::with_capacity(segments.len());
+    for segment in segments {
+        match segment {
+            SegmentPattern::Literal(text) if !text.contains('/') => texts.push(text.as_str()),
+            _ => return None,
+        }
+    }
+    Some(join(texts.into_iter()))
+}
+
+fn join<'a>(mut parts: impl Iterator<Item = &'a str>) -> String {
+    let mut key = parts.next().unwrap_or_default().to_string();
+    for part in parts {
+        key.push('/');
+        key.push_str(part);
+    }
+    key
 }
 
 fn walk<S: AsRef<str>>(node: &Node, path: &[S], visit: &mut impl FnMut(&[usize]) -> bool) -> bool {

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
-use hyper::header::{HeaderName, HeaderValue};
+use hyper::header::{HeaderMap, HeaderName, HeaderValue};
 use hyper::{Method, StatusCode};
 use serde_json::Value;
 
@@ -55,6 +55,9 @@ pub struct CompiledTransaction {
     pub request: ExpectedRequest,
     /// What is sent back.
     pub response: DocumentedResponse,
+    /// The documented headers and the label header as one map, built
+    /// once: an answer clones it instead of hashing every name again.
+    pub(crate) answer_headers: HeaderMap,
     /// Where it is written: file and line.
     pub source: (Arc<str>, usize),
     /// How many requests it answered (coverage); reloads carry it over.
@@ -207,5 +210,15 @@ impl Contract {
         visit: &mut impl FnMut(&[usize]) -> bool,
     ) -> bool {
         self.index.find(segments, visit)
+    }
+
+    /// [`find_routes`](Self::find_routes) for a request's decoded path
+    /// (a literal path is one hash lookup).
+    pub fn find_path_routes(
+        &self,
+        path: &crate::contract::path_pattern::DecodedPath,
+        visit: &mut impl FnMut(&[usize]) -> bool,
+    ) -> bool {
+        self.index.find_path(path, visit)
     }
 }

@@ -176,9 +176,8 @@ pub fn select(contract: &Contract, req: &RecordedRequest) -> MatchOutcome {
 /// method documented on routes matching the path (for `Allow`).
 fn candidates(contract: &Contract, req: &RecordedRequest) -> (SmallVec<[usize; 4]>, Vec<Method>) {
     let endpoints = contract.endpoints();
-    let segments = req.segments.segments();
     let mut found: SmallVec<[usize; 4]> = SmallVec::new();
-    contract.find_routes(&segments, &mut |ids| {
+    contract.find_path_routes(&req.segments, &mut |ids| {
         // A HEAD documented as such beats GET standing in for it.
         found.extend(
             ids.iter()
@@ -195,7 +194,7 @@ fn candidates(contract: &Contract, req: &RecordedRequest) -> (SmallVec<[usize; 4
         !found.is_empty()
     });
     if found.is_empty() {
-        return (found, allowed_methods(contract, &segments));
+        return (found, allowed_methods(contract, &req.segments.segments()));
     }
     (found, Vec::new())
 }

@@ -61,8 +61,10 @@ pub(crate) async fn serve_state(
     http.keep_alive(true)
         .timer(TokioTimer::new())
         .header_read_timeout(state.config.header_read_timeout)
-        .auto_date_header(false)
-        .max_headers(200);
+        // hyper's default limit of 100 headers is parsed into stack arrays;
+        // any explicit limit (even a larger one) makes it allocate ~10 KB
+        // per request for them, which cost ~3% of throughput.
+        .auto_date_header(false);
     let graceful = GracefulShutdown::new();
     tokio::pin!(shutdown);
     loop {

@@ -7,7 +7,6 @@
 //! lock) and one task writes the buffer out every few milliseconds, so a
 //! person watching still sees each line at once.
 
-use std::fmt::Write as _;
 use std::io::Write as _;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -34,7 +33,7 @@ pub(crate) struct RequestLine<'a> {
     pub status: u16,
     /// The transaction label, or the problem slug for a miss.
     pub transaction: &'a str,
-    pub micros: u128,
+    pub micros: u64,
 }
 
 /// How often buffered lines are written out.
@@ -103,11 +102,17 @@ impl RequestLog {
                 }
             }
             _ => {
-                let _ = writeln!(
-                    out,
-                    "{} {} {} {} {}µs",
-                    line.method, line.path, line.status, line.transaction, line.micros
-                );
+                // Pushed piece by piece: `format_args!` machinery cost
+                // ~1,000 instructions a line (callgrind), this a tenth.
+                for part in [line.method, " ", line.path, " "] {
+                    out.push_str(part);
+                }
+                push_decimal(&mut out, u64::from(line.status));
+                for part in [" ", line.transaction, " "] {
+                    out.push_str(part);
+                }
+                push_decimal(&mut out, line.micros);
+                out.push_str("µs\n");
             }
         }
     }
@@ -121,6 +126,35 @@ impl RequestLog {
             let _ = stdout.write_all(pending.as_bytes());
             let _ = stdout.flush();
             pending.clear();
+        }
+    }
+}
+
+/// Appends `n` in decimal.
+fn push_decimal(out: &mut String, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend(digits[at..].iter().map(|&d| char::from(d)));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decimals_are_written_like_display() {
+        for n in [0, 7, 10, 99, 100, 12345, u64::MAX] {
+            let mut out = String::new();
+            push_decimal(&mut out, n);
+            assert_eq!(out, n.to_string());
         }
     }
 }

@@ -22,8 +22,6 @@ use crate::matching::{MatchOutcome, RecordedRequest, RequestError, allowed_metho
 use crate::reload::LiveContract;
 use crate::validate::Violation;
 
-/// Names the transaction that answered.
-pub(crate) const TRANSACTION_HEADER: HeaderName = HeaderName::from_static("apib-mock-transaction");
 const PREFERENCE_APPLIED: HeaderName = HeaderName::from_static("preference-applied");
 
 /// Server settings that affect answers.
@@ -127,11 +125,7 @@ where
     let bytes = if declared.is_some_and(|n| n > state.config.max_body as u64) {
         None
     } else {
-        Limited::new(body, state.config.max_body)
-            .collect()
-            .await
-            .ok()
-            .map(|c| c.to_bytes())
+        read_body(body, state.config.max_body).await
     };
     let contract = state.live.guard();
     let res = match bytes {
@@ -144,6 +138,38 @@ where
         }
     };
     finish(&state, &contract, res, &head, started, answered)
+}
+
+/// The whole body, or `None` past `limit` bytes (or when the client goes
+/// away). Most bodies arrive as one frame (or none): those are returned
+/// as they are, without `collect`'s list of frames.
+async fn read_body<B>(body: B, limit: usize) -> Option<Bytes>
+where
+    B: Body<Data = Bytes>,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    if body.is_end_stream() {
+        return Some(Bytes::new());
+    }
+    let mut body = std::pin::pin!(Limited::new(body, limit));
+    let mut whole = Bytes::new();
+    let mut more: Option<bytes::BytesMut> = None;
+    while let Some(frame) = body.frame().await {
+        let Ok(data) = frame.ok()?.into_data() else {
+            continue; // trailers
+        };
+        match &mut more {
+            None if whole.is_empty() => whole = data,
+            None => {
+                let mut joined = bytes::BytesMut::with_capacity(whole.len() + data.len());
+                joined.extend_from_slice(&whole);
+                joined.extend_from_slice(&data);
+                more = Some(joined);
+            }
+            Some(joined) => joined.extend_from_slice(&data),
+        }
+    }
+    Some(more.map_or(whole, bytes::BytesMut::freeze))
 }
 
 /// What the log, CORS and the journal need of a request once it is
@@ -175,7 +201,7 @@ fn finish(
         let expose = documented.and_then(|tx| tx.response.expose_headers.as_ref());
         cors::decorate(res.headers_mut(), origin, expose);
     }
-    let micros = started.elapsed().as_micros();
+    let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
     let uri = &head.uri;
     state.log.write(&RequestLine {
         method: head.method.as_str(),
@@ -196,7 +222,7 @@ fn finish(
             transaction: documented.map(|tx| tx.label_header.clone()),
             problem: answered.problem,
             violations: std::mem::take(&mut answered.violations),
-            micros: u64::try_from(micros).unwrap_or(u64::MAX),
+            micros,
         });
     }
     res
@@ -374,16 +400,13 @@ fn documented_response(
     let mut res = Response::new(Full::new(body));
     *res.status_mut() = documented.status;
     let h = res.headers_mut();
-    for (name, value) in &documented.headers {
-        h.append(name.clone(), value.clone());
-    }
+    *h = tx.answer_headers.clone();
     if head && !documented.body.is_empty() {
         h.insert(
             header::CONTENT_LENGTH,
             HeaderValue::from(documented.body.len()),
         );
     }
-    h.insert(TRANSACTION_HEADER, tx.label_header.clone());
     if let Some(applied) = preference_applied.and_then(|p| HeaderValue::from_str(&p).ok()) {
         h.insert(PREFERENCE_APPLIED, applied);
     }
