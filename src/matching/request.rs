@@ -104,6 +104,11 @@ impl RecordedRequest {
         )
     }
 
+    /// The headers and the body, given back.
+    pub fn into_parts(self) -> (HeaderMap, Bytes) {
+        (self.headers, self.body)
+    }
+
     /// The first value of header `name`, if it is text.
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())

@@ -11,8 +11,9 @@ use std::collections::VecDeque;
 use std::sync::Mutex;
 use std::time::{Instant, SystemTime};
 
-use hyper::header::{HeaderMap, HeaderValue};
-use hyper::{Method, Uri};
+use bytes::Bytes;
+use hyper::Method;
+use hyper::header::HeaderMap;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -21,40 +22,74 @@ use crate::validate::Violation;
 /// Bodies longer than this are cut in journal listings.
 const BODY_SHOWN: usize = 4096;
 
-/// A request's path, headers and (the start of its) body, copied into one
-/// buffer: `path?query`, then `name: value\n` lines, then the body.
+/// What the journal copies of a request, held (not copied) until the
+/// answer is done: the copy is made once, under the journal's lock, into
+/// the buffer of the entry it evicts.
 #[derive(Debug, Default)]
-pub(crate) struct Snapshot {
+pub(crate) struct Seen {
+    /// The request's headers, when it could be read.
+    pub headers: Option<HeaderMap>,
+    pub body: Bytes,
+}
+
+/// One answered request, as [`Journal::record`] takes it.
+#[derive(Debug)]
+pub(crate) struct Record<'a> {
+    /// When the request arrived (monotonic; shown as wall-clock time
+    /// through the journal's start, which saves a clock read per request).
+    pub at: Instant,
+    pub method: &'a Method,
+    /// `path?query` as received.
+    pub target: &'a str,
+    pub seen: Option<Seen>,
+    pub status: u16,
+    /// The label of the transaction that answered.
+    pub transaction: Option<&'a str>,
+    /// Otherwise the rule that missed.
+    pub problem: &'static str,
+    pub violations: Vec<Violation>,
+    pub micros: u64,
+}
+
+/// A request's target, headers, (the start of its) body and the label of
+/// the transaction that answered, copied into one buffer: `path?query`,
+/// then `name: value\n` lines, then the body, then the label.
+#[derive(Debug, Default)]
+struct Snapshot {
     buf: Vec<u8>,
     path_end: usize,
     headers_end: usize,
+    body_end: usize,
     body_bytes: usize,
 }
 
+/// A recycled buffer larger than this is let go rather than kept in the
+/// ring for every later entry.
+const KEPT_BUFFER: usize = 16 * 1024;
+
 impl Snapshot {
-    pub fn capture(uri: &Uri, headers: Option<&HeaderMap>, body: &[u8]) -> Self {
-        let target = uri.path_and_query().map_or(uri.path(), |p| p.as_str());
+    /// Fills `buf` (emptied first).
+    fn fill(mut buf: Vec<u8>, target: &str, seen: Option<&Seen>, label: Option<&str>) -> Self {
+        buf.clear();
+        let headers = seen.and_then(|s| s.headers.as_ref());
+        let body = seen.map_or(&[][..], |s| &s.body[..]);
         let shown = &body[..body.len().min(BODY_SHOWN)];
-        let header_len: usize = headers
-            .into_iter()
-            .flatten()
-            .map(|(n, v)| n.as_str().len() + v.len() + 3)
-            .sum();
-        let mut buf = Vec::with_capacity(target.len() + header_len + shown.len());
         buf.extend_from_slice(target.as_bytes());
         let path_end = buf.len();
         for (name, value) in headers.into_iter().flatten() {
-            buf.extend_from_slice(name.as_str().as_bytes());
-            buf.extend_from_slice(b": ");
-            buf.extend_from_slice(value.as_bytes());
-            buf.push(b'\n');
+            for part in [name.as_str().as_bytes(), b": ", value.as_bytes(), b"\n"] {
+                buf.extend_from_slice(part);
+            }
         }
         let headers_end = buf.len();
         buf.extend_from_slice(shown);
+        let body_end = buf.len();
+        buf.extend_from_slice(label.unwrap_or_default().as_bytes());
         Self {
             buf,
             path_end,
             headers_end,
+            body_end,
             body_bytes: body.len(),
         }
     }
@@ -80,38 +115,38 @@ impl Snapshot {
     }
 
     fn body(&self) -> &[u8] {
-        &self.buf[self.headers_end..]
+        &self.buf[self.headers_end..self.body_end]
+    }
+
+    fn label(&self) -> String {
+        String::from_utf8_lossy(&self.buf[self.body_end..]).into_owned()
     }
 }
 
 /// One journaled request.
 #[derive(Debug)]
-pub(crate) struct Entry {
-    /// When the request arrived (monotonic; shown as wall-clock time
-    /// through the journal's start, which saves a clock read per request).
-    pub at: Instant,
-    pub method: Method,
-    pub request: Snapshot,
-    pub status: u16,
-    /// The transaction that answered (its label).
-    pub transaction: Option<HeaderValue>,
-    /// Otherwise the rule that missed.
-    pub problem: &'static str,
-    pub violations: Vec<Violation>,
-    pub micros: u64,
+struct Entry {
+    id: u64,
+    at: Instant,
+    method: Method,
+    request: Snapshot,
+    status: u16,
+    /// A documented transaction answered (its label is in `request`).
+    matched: bool,
+    problem: &'static str,
+    violations: Vec<Violation>,
+    micros: u64,
 }
 
 impl Entry {
     fn transaction_label(&self) -> Option<String> {
-        self.transaction
-            .as_ref()
-            .map(|t| String::from_utf8_lossy(t.as_bytes()).into_owned())
+        self.matched.then(|| self.request.label())
     }
 
     /// The rule that missed, or `contract-violation` when a documented
     /// error response answered a violation; `None` for a plain match.
     fn problem_shown(&self) -> Option<&'static str> {
-        (self.transaction.is_none() || !self.violations.is_empty()).then_some(self.problem)
+        (!self.matched || !self.violations.is_empty()).then_some(self.problem)
     }
 }
 
@@ -126,7 +161,7 @@ pub(crate) struct Journal {
 
 #[derive(Debug, Default)]
 struct Inner {
-    entries: VecDeque<(u64, Entry)>,
+    entries: VecDeque<Entry>,
     next_id: u64,
 }
 
@@ -152,17 +187,51 @@ impl Journal {
         self.capacity > 0
     }
 
-    pub fn record(&self, entry: Entry) {
+    /// Keeps `record`, evicting the oldest entry when full (and reusing
+    /// its buffer: no allocation per request once the ring is full).
+    pub fn record(&self, record: Record<'_>) {
         if self.capacity == 0 {
             return;
         }
+        let Record {
+            at,
+            method,
+            target,
+            seen,
+            status,
+            transaction,
+            problem,
+            violations,
+            micros,
+        } = record;
         let mut inner = self.lock();
-        if inner.entries.len() == self.capacity {
-            inner.entries.pop_front();
-        }
+        let buf = if inner.entries.len() >= self.capacity {
+            inner
+                .entries
+                .pop_front()
+                .map(|old| old.request.buf)
+                .filter(|b| b.capacity() <= KEPT_BUFFER)
+                .unwrap_or_default()
+        } else {
+            Vec::new()
+        };
         let id = inner.next_id;
         inner.next_id += 1;
-        inner.entries.push_back((id, entry));
+        inner.entries.push_back(Entry {
+            id,
+            at,
+            method: method.clone(),
+            request: Snapshot::fill(buf, target, seen.as_ref(), transaction),
+            status,
+            matched: transaction.is_some(),
+            problem,
+            violations,
+            micros,
+        });
+        drop(inner);
+        // The request's header map and body go back to hyper outside the
+        // lock.
+        drop(seen);
     }
 
     pub fn clear(&self) {
@@ -175,10 +244,8 @@ impl Journal {
         let entries: Vec<Value> = inner
             .entries
             .iter()
-            .filter(|(_, e)| {
-                filter
-                    .unmatched
-                    .is_none_or(|u| u == e.transaction.is_none())
+            .filter(|e| {
+                filter.unmatched.is_none_or(|u| u == !e.matched)
                     && filter
                         .method
                         .as_ref()
@@ -188,7 +255,7 @@ impl Journal {
                         .as_ref()
                         .is_none_or(|p| p == e.request.target().0)
             })
-            .map(|(id, e)| entry_json(*id, e, self.wall_clock(e.at)))
+            .map(|e| entry_json(e, self.wall_clock(e.at)))
             .collect();
         serde_json::json!({
             "count": entries.len(),
@@ -224,12 +291,12 @@ struct EntryJson<'a> {
     micros: u64,
 }
 
-fn entry_json(id: u64, e: &Entry, at: SystemTime) -> Value {
+fn entry_json(e: &Entry, at: SystemTime) -> Value {
     let body = e.request.body();
     let body = (!body.is_empty()).then(|| String::from_utf8_lossy(body).into_owned());
     let (path, query) = e.request.target();
     let json = EntryJson {
-        id,
+        id: e.id,
         at: humantime::format_rfc3339_millis(at).to_string(),
         method: e.method.as_str(),
         path,
@@ -238,7 +305,7 @@ fn entry_json(id: u64, e: &Entry, at: SystemTime) -> Value {
         body,
         body_bytes: e.request.body_bytes,
         status: e.status,
-        matched: e.transaction.is_some(),
+        matched: e.matched,
         transaction: e.transaction_label(),
         problem: e.problem_shown(),
         violations: &e.violations,
@@ -282,7 +349,7 @@ impl Journal {
         self.lock()
             .entries
             .iter()
-            .map(|(_, e)| {
+            .map(|e| {
                 let (path, query) = e.request.target();
                 ReceivedRequest {
                     method: e.method.to_string(),
@@ -297,5 +364,49 @@ impl Journal {
                 }
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(journal: &Journal, target: &str, seen: Option<Seen>, label: Option<&str>) {
+        journal.record(Record {
+            at: Instant::now(),
+            method: &Method::POST,
+            target,
+            seen,
+            status: if label.is_some() { 200 } else { 404 },
+            transaction: label,
+            problem: "no-route",
+            violations: Vec::new(),
+            micros: 1,
+        });
+    }
+
+    #[test]
+    fn a_recycled_entry_keeps_nothing_of_the_evicted_one() {
+        let journal = Journal::new(1);
+        let mut headers = HeaderMap::new();
+        headers.insert("x-long", "v".repeat(300).parse().unwrap());
+        let seen = Seen {
+            headers: Some(headers),
+            body: Bytes::from(vec![b'b'; 500]),
+        };
+        record(&journal, "/first?q=1", Some(seen), Some("A > B > #1"));
+        let first = journal.received();
+        assert_eq!(first[0].transaction.as_deref(), Some("A > B > #1"));
+        assert_eq!((first[0].body.len(), first[0].headers.len()), (500, 1));
+
+        record(&journal, "/second", None, None);
+        let second = journal.received();
+        assert_eq!(second.len(), 1);
+        let r = &second[0];
+        assert_eq!((r.path.as_str(), r.query.as_deref()), ("/second", None));
+        assert!(r.headers.is_empty() && r.body.is_empty());
+        assert_eq!(r.transaction, None);
+        assert_eq!(r.problem.as_deref(), Some("no-route"));
+        assert_eq!(journal.list(&Filter::default())["requests"][0]["id"], 1);
     }
 }

@@ -13,7 +13,7 @@ use serde_json::json;
 
 use super::admin;
 use super::cors;
-use super::journal::{Entry, Journal, Snapshot};
+use super::journal::{Journal, Record, Seen};
 use super::log::{RequestLine, RequestLog};
 use super::problem::Problem;
 use crate::blueprint::edit_distance;
@@ -84,8 +84,8 @@ impl State {
 ///
 /// The body is read first (the only wait); everything after runs without
 /// yielding, on a contract snapshot that costs no reference count
-/// (`arc_swap` guard), and the journal takes the request's own header map
-/// and body instead of copies.
+/// (`arc_swap` guard). The journal copies the request once the answer is
+/// made.
 pub(crate) async fn handle<B>(state: Arc<State>, req: Request<B>) -> Response<Full<Bytes>>
 where
     B: Body<Data = Bytes>,
@@ -93,13 +93,17 @@ where
 {
     let started = Instant::now();
     let (parts, body) = req.into_parts();
+    let hyper::http::request::Parts {
+        method,
+        uri,
+        headers,
+        ..
+    } = parts;
     let mut answered = Answered::default();
-    // Cheap clones (shared bytes) for the log line, CORS and the journal.
     let head = Head {
-        method: parts.method.clone(),
-        uri: parts.uri.clone(),
-        origin: parts
-            .headers
+        method: &method,
+        uri: &uri,
+        origin: headers
             .get(header::ORIGIN)
             .filter(|_| state.config.cors)
             .cloned(),
@@ -107,18 +111,17 @@ where
 
     // The mock's own API, under a prefix no documented route uses.
     if let Some(prefix) = &state.config.admin_prefix
-        && let Some(rest) = parts.uri.path().strip_prefix(prefix.as_str())
+        && let Some(rest) = uri.path().strip_prefix(prefix.as_str())
         && (rest.is_empty() || rest.starts_with('/'))
     {
         let contract = state.live.contract();
-        let res = admin::answer(&state, &contract, &parts.method, rest, parts.uri.query());
+        let res = admin::answer(&state, &contract, &method, rest, uri.query());
         answered.problem = "admin";
         return finish(&state, &contract, res, &head, started, answered);
     }
 
     // Refuse an oversized body before reading it.
-    let declared = parts
-        .headers
+    let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
@@ -129,11 +132,20 @@ where
     };
     let contract = state.live.guard();
     let res = match bytes {
-        Some(bytes) => answer(&state, &contract, parts, bytes, &mut answered),
+        Some(bytes) => answer(
+            &state,
+            &contract,
+            &method,
+            &uri,
+            headers,
+            bytes,
+            &mut answered,
+        ),
         None => {
-            if state.journal.enabled() {
-                answered.request = Some(Snapshot::capture(&parts.uri, Some(&parts.headers), &[]));
-            }
+            answered.seen = state.journal.enabled().then(|| Seen {
+                headers: Some(headers),
+                body: Bytes::new(),
+            });
             too_large(&state, &mut answered)
         }
     };
@@ -174,9 +186,9 @@ where
 
 /// What the log, CORS and the journal need of a request once it is
 /// answered.
-struct Head {
-    method: Method,
-    uri: hyper::Uri,
+struct Head<'r> {
+    method: &'r Method,
+    uri: &'r hyper::Uri,
     origin: Option<HeaderValue>,
 }
 
@@ -185,7 +197,7 @@ fn finish(
     state: &State,
     contract: &Contract,
     mut res: Response<Full<Bytes>>,
-    head: &Head,
+    head: &Head<'_>,
     started: Instant,
     mut answered: Answered,
 ) -> Response<Full<Bytes>> {
@@ -202,24 +214,23 @@ fn finish(
         cors::decorate(res.headers_mut(), origin, expose);
     }
     let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
-    let uri = &head.uri;
+    let uri = head.uri;
+    let target = uri.path_and_query().map_or(uri.path(), |p| p.as_str());
     state.log.write(&RequestLine {
         method: head.method.as_str(),
-        path: uri.path_and_query().map_or(uri.path(), |p| p.as_str()),
+        path: target,
         status: res.status().as_u16(),
         transaction: documented.map_or(answered.problem, |tx| tx.label.as_str()),
         micros,
     });
     if state.journal.enabled() && answered.problem != "admin" {
-        state.journal.record(Entry {
+        state.journal.record(Record {
             at: started,
-            method: head.method.clone(),
-            request: answered
-                .request
-                .take()
-                .unwrap_or_else(|| Snapshot::capture(uri, None, &[])),
+            method: head.method,
+            target,
+            seen: answered.seen.take(),
             status: res.status().as_u16(),
-            transaction: documented.map(|tx| tx.label_header.clone()),
+            transaction: documented.map(|tx| tx.label.as_str()),
             problem: answered.problem,
             violations: std::mem::take(&mut answered.violations),
             micros,
@@ -235,58 +246,60 @@ struct Answered {
     transaction: Option<usize>,
     /// Otherwise the rule that missed (problem slug).
     problem: &'static str,
-    /// For the journal (only when it records): the request, copied once
+    /// For the journal (only when it records): the request, once
     /// matching is done with it, and its contract violations.
-    request: Option<Snapshot>,
+    seen: Option<Seen>,
     violations: Vec<Violation>,
 }
 
 fn answer(
     state: &State,
     contract: &Contract,
-    parts: hyper::http::request::Parts,
+    method: &Method,
+    uri: &hyper::Uri,
+    headers: HeaderMap,
     bytes: Bytes,
     label: &mut Answered,
 ) -> Response<Full<Bytes>> {
-    let uri = &parts.uri;
     let path = uri.path();
+    let journal = state.journal.enabled();
 
     // CORS preflight for a documented path, unless the spec documents
     // OPTIONS there itself.
     if state.config.cors
-        && parts.method == Method::OPTIONS
-        && parts
-            .headers
-            .contains_key(header::ACCESS_CONTROL_REQUEST_METHOD)
+        && method == Method::OPTIONS
+        && headers.contains_key(header::ACCESS_CONTROL_REQUEST_METHOD)
     {
         let segments = crate::contract::path_pattern::split_path(path);
         let methods = allowed_methods(contract, &segments);
         if !methods.is_empty() && !methods.contains(&Method::OPTIONS) {
             label.problem = "cors-preflight";
             let res = cors::preflight(
-                parts.headers.get(header::ORIGIN),
+                headers.get(header::ORIGIN),
                 &methods,
-                parts.headers.get(header::ACCESS_CONTROL_REQUEST_HEADERS),
+                headers.get(header::ACCESS_CONTROL_REQUEST_HEADERS),
             );
-            if state.journal.enabled() {
-                label.request = Some(Snapshot::capture(uri, Some(&parts.headers), &bytes));
-            }
+            label.seen = journal.then(|| Seen {
+                headers: Some(headers),
+                body: bytes,
+            });
             return res;
         }
     }
 
-    let head = parts.method == Method::HEAD;
-    let journal = state.journal.enabled();
-    let snapshot = |headers: Option<&HeaderMap>, body: &[u8]| {
-        journal.then(|| Snapshot::capture(uri, headers, body))
-    };
+    let head = method == Method::HEAD;
     // Kept for the journal only if the request cannot be read.
     let raw = journal.then(|| bytes.clone());
-    let request = match RecordedRequest::new(parts.method, path, uri.query(), parts.headers, bytes)
-    {
+    let unread = |body: Option<Bytes>| {
+        body.map(|body| Seen {
+            headers: None,
+            body,
+        })
+    };
+    let request = match RecordedRequest::new(method.clone(), path, uri.query(), headers, bytes) {
         Ok(r) => r,
         Err(RequestError::BadPercentEncoding) => {
-            label.request = snapshot(None, raw.as_deref().unwrap_or_default());
+            label.seen = unread(raw);
             return miss(
                 label,
                 Problem::BadPercentEncoding,
@@ -295,7 +308,7 @@ fn answer(
             );
         }
         Err(RequestError::InvalidJson { message }) => {
-            label.request = snapshot(None, raw.as_deref().unwrap_or_default());
+            label.seen = unread(raw);
             return miss(
                 label,
                 Problem::InvalidJson,
@@ -381,7 +394,13 @@ fn answer(
         }
     };
     drop(raw);
-    label.request = snapshot(Some(&request.headers), &request.body);
+    if journal {
+        let (headers, body) = request.into_parts();
+        label.seen = Some(Seen {
+            headers: Some(headers),
+            body,
+        });
+    }
     res
 }
 
