@@ -245,7 +245,7 @@ impl Journal {
             .entries
             .iter()
             .filter(|e| {
-                filter.unmatched.is_none_or(|u| u == !e.matched)
+                filter.unmatched.is_none_or(|u| u != e.matched)
                     && filter
                         .method
                         .as_ref()
