@@ -11,12 +11,13 @@ use std::time::Duration;
 
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
-use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::rt::TokioIo;
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+use super::deadline::{GuardedIo, HeadDeadline};
 use super::service::{ServeConfig, State, handle};
 use crate::contract::Contract;
 use crate::reload::LiveContract;
@@ -58,9 +59,9 @@ pub(crate) async fn serve_state(
     listener.set_nonblocking(true)?;
     let listener = TcpListener::from_std(listener)?;
     let mut http = http1::Builder::new();
+    // The header timeout is `deadline`'s, not hyper's (see there).
     http.keep_alive(true)
-        .timer(TokioTimer::new())
-        .header_read_timeout(state.config.header_read_timeout)
+        .header_read_timeout(None::<Duration>)
         // hyper's default limit of 100 headers is parsed into stack arrays;
         // any explicit limit (even a larger one) makes it allocate ~10 KB
         // per request for them, which cost ~3% of throughput.
@@ -81,12 +82,21 @@ pub(crate) async fn serve_state(
                     }
                 };
                 let _ = stream.set_nodelay(true);
-                let state = state.clone();
-                let service = service_fn(move |req| {
-                    let state = state.clone();
-                    async move { Ok::<_, std::convert::Infallible>(handle(state, req).await) }
+                let conn_state = Arc::new(Connection {
+                    state: state.clone(),
+                    deadline: HeadDeadline::new(state.config.header_read_timeout),
                 });
-                let conn = http.serve_connection(TokioIo::new(stream), service);
+                let io = GuardedIo::new(TokioIo::new(stream), conn_state.clone());
+                let service = service_fn(move |req| {
+                    conn_state.deadline.answering();
+                    let conn = conn_state.clone();
+                    async move {
+                        let res = handle(&conn.state, req).await;
+                        conn.deadline.answered();
+                        Ok::<_, std::convert::Infallible>(res)
+                    }
+                });
+                let conn = http.serve_connection(io, service);
                 let conn = graceful.watch(conn);
                 tokio::spawn(async move {
                     // Client resets and timeouts end the connection; they
@@ -104,6 +114,19 @@ pub(crate) async fn serve_state(
     }
     state.log.flush();
     Ok(())
+}
+
+/// What one connection's requests share: the server's state and the
+/// connection's request head deadline.
+pub(crate) struct Connection {
+    state: Arc<State>,
+    deadline: HeadDeadline,
+}
+
+impl AsRef<HeadDeadline> for Connection {
+    fn as_ref(&self) -> &HeadDeadline {
+        &self.deadline
+    }
 }
 
 /// A server running on the current tokio runtime; it stops when dropped.

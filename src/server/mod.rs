@@ -4,10 +4,11 @@
 //! request into a `RecordedRequest`, asks `matching`, and builds the
 //! documented response, or a `problem` response for a miss; `cors` adds
 //! the browser headers; `log` writes one line per request off the request
-//! path.
+//! path; `deadline` cuts off clients too slow to send a request head.
 
 mod admin;
 mod cors;
+mod deadline;
 mod journal;
 mod listener;
 mod log;

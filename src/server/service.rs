@@ -86,7 +86,7 @@ impl State {
 /// yielding, on a contract snapshot that costs no reference count
 /// (`arc_swap` guard). The journal copies the request once the answer is
 /// made.
-pub(crate) async fn handle<B>(state: Arc<State>, req: Request<B>) -> Response<Full<Bytes>>
+pub(crate) async fn handle<B>(state: &State, req: Request<B>) -> Response<Full<Bytes>>
 where
     B: Body<Data = Bytes>,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,

@@ -141,6 +141,81 @@ async fn a_slow_client_is_cut_off_while_others_are_served() {
     );
 }
 
+/// A server whose clients get `ms` milliseconds for each request head.
+fn with_header_timeout(ms: u64) -> TestServer {
+    let config = ServeConfig {
+        header_read_timeout: Duration::from_millis(ms),
+        ..ServeConfig::default()
+    };
+    TestServer::with_config("specs/retailers.apib", config)
+}
+
+#[tokio::test]
+async fn a_client_trickling_its_head_byte_by_byte_is_cut_off() {
+    let server = with_header_timeout(300);
+    let mut slow = TcpStream::connect(server.addr()).await.unwrap();
+    let started = std::time::Instant::now();
+    // A byte every 50 ms: reads keep succeeding, the head never ends.
+    let head = b"GET /retailers/api/v1/agents HTTP/1.1\r\nHost: x\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+    let mut cut_off = false;
+    for byte in head {
+        if slow.write_all(&[*byte]).await.is_err() {
+            cut_off = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let mut probe = [0u8; 64];
+        if let Ok(Ok(0)) =
+            tokio::time::timeout(Duration::from_millis(1), slow.read(&mut probe)).await
+        {
+            cut_off = true;
+            break;
+        }
+    }
+    assert!(
+        cut_off,
+        "a head trickled for {:?} was still being read",
+        started.elapsed()
+    );
+    let took = started.elapsed();
+    assert!(
+        took >= Duration::from_millis(300),
+        "cut off early: {took:?}"
+    );
+    assert!(took < Duration::from_secs(3), "cut off late: {took:?}");
+}
+
+#[tokio::test]
+async fn a_keep_alive_connection_gets_the_timeout_anew_for_each_request() {
+    let server = with_header_timeout(300);
+    let mut conn = TcpStream::connect(server.addr()).await.unwrap();
+    let request = b"GET /retailers/api/v1/agents HTTP/1.1\r\nHost: x\r\n\r\n";
+    // Ten requests 100 ms apart: a second in all, each head on time.
+    for i in 0..10 {
+        conn.write_all(request).await.unwrap();
+        let mut buf = vec![0u8; 4096];
+        let n = tokio::time::timeout(Duration::from_secs(2), conn.read(&mut buf))
+            .await
+            .expect("an answer")
+            .unwrap();
+        let text = String::from_utf8_lossy(&buf[..n]);
+        assert!(text.starts_with("HTTP/1.1 200"), "request {i}: {text}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // Then idle: closed once the next head is overdue.
+    let idle = std::time::Instant::now();
+    let mut rest = Vec::new();
+    tokio::time::timeout(Duration::from_secs(3), conn.read_to_end(&mut rest))
+        .await
+        .expect("an idle connection is closed")
+        .unwrap();
+    assert!(
+        idle.elapsed() >= Duration::from_millis(150),
+        "{:?}",
+        idle.elapsed()
+    );
+}
+
 #[tokio::test]
 async fn malformed_http_gets_an_error_not_a_crash() {
     let server = TestServer::start("specs/retailers.apib");
