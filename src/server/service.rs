@@ -115,9 +115,9 @@ where
         && (rest.is_empty() || rest.starts_with('/'))
     {
         let contract = state.live.contract();
-        let res = admin::answer(&state, &contract, &method, rest, uri.query());
+        let res = admin::answer(state, &contract, &method, rest, uri.query());
         answered.problem = "admin";
-        return finish(&state, &contract, res, &head, started, answered);
+        return finish(state, &contract, res, &head, started, answered);
     }
 
     // Refuse an oversized body before reading it.
@@ -133,7 +133,7 @@ where
     let contract = state.live.guard();
     let res = match bytes {
         Some(bytes) => answer(
-            &state,
+            state,
             &contract,
             &method,
             &uri,
@@ -146,10 +146,10 @@ where
                 headers: Some(headers),
                 body: Bytes::new(),
             });
-            too_large(&state, &mut answered)
+            too_large(state, &mut answered)
         }
     };
-    finish(&state, &contract, res, &head, started, answered)
+    finish(state, &contract, res, &head, started, answered)
 }
 
 /// The whole body, or `None` past `limit` bytes (or when the client goes
