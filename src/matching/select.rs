@@ -70,7 +70,11 @@ pub fn select(contract: &Contract, req: &RecordedRequest) -> MatchOutcome {
             MatchOutcome::MethodNotAllowed { allow }
         };
     }
-    let preference = req.header(PREFER.as_str()).and_then(Preference::parse);
+    let preference = req
+        .headers
+        .get(&PREFER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(Preference::parse);
     let negotiation = Negotiation {
         accept_header: req
             .headers
