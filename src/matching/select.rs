@@ -76,9 +76,12 @@ pub fn select(contract: &Contract, req: &RecordedRequest) -> MatchOutcome {
         .and_then(|v| v.to_str().ok())
         .and_then(Preference::parse);
     let negotiation = Negotiation {
+        // When every candidate answers with one media type, `Accept` scores
+        // them all alike: not worth parsing.
         accept_header: req
             .headers
             .get(header::ACCEPT)
+            .filter(|_| !one_media_type(contract, &candidates))
             .and_then(|v| v.to_str().ok()),
         accept: std::cell::OnceCell::new(),
         last_accept: Default::default(),
@@ -173,6 +176,17 @@ pub fn select(contract: &Contract, req: &RecordedRequest) -> MatchOutcome {
         },
         (None, None) => MatchOutcome::NoRoute,
     }
+}
+
+/// True when every transaction of `endpoints` answers with the same media
+/// type (or none does).
+fn one_media_type(contract: &Contract, endpoints: &[usize]) -> bool {
+    let mut media = endpoints
+        .iter()
+        .flat_map(|&e| &contract.endpoints()[e].transactions)
+        .map(|&id| contract.transaction(id).response.media_type.as_deref());
+    let first = media.next();
+    media.all(|m| Some(m) == first)
 }
 
 /// Endpoint ids of the most specific route documenting the request's
