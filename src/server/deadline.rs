@@ -12,6 +12,11 @@
 //! tokio's timer wheel about once per timeout period. The IO wrapper fails
 //! the connection's reads once the deadline has passed, which makes hyper
 //! close it.
+//!
+//! The clock starts when the service returns its answer, not when hyper
+//! has finished writing it: a client reading an answer slower than the
+//! whole timeout may be cut off (documented bodies are small; hyper's own
+//! timer starts on the next read instead).
 
 use std::future::Future;
 use std::io;

@@ -118,7 +118,7 @@ pub(crate) async fn serve_state(
 
 /// What one connection's requests share: the server's state and the
 /// connection's request head deadline.
-pub(crate) struct Connection {
+struct Connection {
     state: Arc<State>,
     deadline: HeadDeadline,
 }
