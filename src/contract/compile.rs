@@ -58,7 +58,6 @@ impl Contract {
                 };
                 let number = contract.endpoints[endpoint].transactions.len() + 1;
                 let label = format!("{} > #{number}", contract.endpoints[endpoint].label);
-                let label_header = header_value(&label);
                 let documented = documented_response(
                     &doc.source,
                     response.status,
@@ -66,8 +65,7 @@ impl Contract {
                     &mut diags,
                 );
                 let compiled = CompiledTransaction {
-                    answer_headers: answer_headers(&documented, &label_header),
-                    label_header,
+                    answer_headers: answer_headers(&documented, &label),
                     label,
                     endpoint,
                     request_name: tx.request.and_then(|r| r.name.clone()),
@@ -219,12 +217,12 @@ fn documented_response(
 
 /// The headers of every answer from a transaction: the documented ones,
 /// then the label.
-fn answer_headers(response: &DocumentedResponse, label: &HeaderValue) -> HeaderMap {
+fn answer_headers(response: &DocumentedResponse, label: &str) -> HeaderMap {
     let mut map = HeaderMap::with_capacity(response.headers.len() + 1);
     for (name, value) in &response.headers {
         map.append(name.clone(), value.clone());
     }
-    map.insert(super::TRANSACTION_HEADER, label.clone());
+    map.insert(super::TRANSACTION_HEADER, header_value(label));
     map
 }
 

@@ -47,8 +47,6 @@ pub struct CompiledTransaction {
     pub label: String,
     /// The endpoint (action) it belongs to.
     pub endpoint: usize,
-    /// The label as a header value, built once.
-    pub label_header: HeaderValue,
     /// The documented request's name.
     pub request_name: Option<String>,
     /// What the request is expected to look like.
