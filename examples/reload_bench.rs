@@ -26,31 +26,19 @@ use apib_mock::server::{RunningServer, ServeConfig};
 #[path = "../benches/support/generate.rs"]
 mod generate;
 
+/// Flags (clap, as the binary).
+#[derive(clap::Parser)]
 struct Args {
+    /// A generated spec of this many actions instead of the seed (0: the
+    /// seed).
+    #[arg(long, default_value_t = 0)]
     actions: usize,
+    /// Saves to time.
+    #[arg(long, default_value_t = 30)]
     rounds: usize,
+    /// Clients loading another route meanwhile.
+    #[arg(long, default_value_t = 0)]
     load: usize,
-}
-
-fn args() -> Args {
-    let mut a = Args {
-        actions: 0,
-        rounds: 30,
-        load: 0,
-    };
-    let argv: Vec<String> = std::env::args().skip(1).collect();
-    let mut i = 0;
-    while i < argv.len() {
-        let value = argv.get(i + 1).and_then(|v| v.parse().ok());
-        match (argv[i].as_str(), value) {
-            ("--actions", Some(v)) => a.actions = v,
-            ("--rounds", Some(v)) => a.rounds = v,
-            ("--load", Some(v)) => a.load = v,
-            (other, _) => panic!("unknown argument {other}"),
-        }
-        i += 2;
-    }
-    a
 }
 
 /// The spec text with `marker` in the body of the route that is polled.
@@ -85,7 +73,7 @@ fn spec(actions: usize, marker: usize) -> (String, &'static str, &'static str, S
 
 #[tokio::main]
 async fn main() {
-    let args = args();
+    let args = <Args as clap::Parser>::parse();
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("api.apib");
     let (text, polled, loaded_route, _) = spec(args.actions, 0);

@@ -26,29 +26,18 @@ const NOTIFY_BODY: &str = r#"{"phone_number":"+593999999999","internal_id":"997d
 const UNASSIGNED: &str =
     "/retailers/api/v1/whatsapp_conversations?page=1&results_per_page=100&unassigned=true";
 
+/// Flags (clap, as the binary).
+#[derive(clap::Parser)]
 struct Args {
+    /// How long to soak.
+    #[arg(long, default_value_t = 300)]
     seconds: u64,
+    /// Clients sending requests without pause.
+    #[arg(long, default_value_t = 4)]
     clients: usize,
+    /// Seconds before the RSS baseline is taken.
+    #[arg(long, default_value_t = 20)]
     warmup: u64,
-}
-
-fn args() -> Args {
-    let mut a = Args {
-        seconds: 300,
-        clients: 4,
-        warmup: 20,
-    };
-    let argv: Vec<String> = std::env::args().skip(1).collect();
-    for pair in argv.chunks(2) {
-        let value = pair.get(1).and_then(|v| v.parse().ok());
-        match (pair[0].as_str(), value) {
-            ("--seconds", Some(v)) => a.seconds = v,
-            ("--clients", Some(v)) => a.clients = v as usize,
-            ("--warmup", Some(v)) => a.warmup = v,
-            (other, _) => panic!("unknown argument {other}"),
-        }
-    }
-    a
 }
 
 fn spec(version: u64) -> String {
@@ -83,7 +72,7 @@ struct Counters {
 
 #[tokio::main]
 async fn main() {
-    let args = args();
+    let args = <Args as clap::Parser>::parse();
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("retailers.apib");
     std::fs::write(&path, spec(0)).expect("write");
