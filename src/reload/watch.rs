@@ -10,8 +10,9 @@
 //!
 //! The debounce is ours rather than a ticking debouncer's: the reload
 //! thread sleeps until an event comes, so an idle server has no thread
-//! waking up beside its requests (notify-debouncer-full's 5 ms tick cost
-//! ~2.5% of request throughput on a loaded core).
+//! waking up beside its requests (notify-debouncer-full's 5 ms tick
+//! preempted a loaded worker: 686 involuntary context switches in 3 s of
+//! load against 141 without it).
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};

@@ -50,8 +50,8 @@ impl HeadDeadline {
         }
     }
 
-    /// A head has arrived: nothing is due while it is answered (a slow
-    /// body is bounded by `--max-body`, not by this).
+    /// A head has arrived: nothing is due while it is answered (a slowly
+    /// sent body is not timed, as with hyper's own header timeout).
     pub(crate) fn answering(&self) {
         self.due.store(ANSWERING, Ordering::Relaxed);
     }
