@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Fuzzes the parser (and MSON and URI templates on their own) with
+# Fuzzes the parser (and MSON and URI templates on their own, and the
+# request body scanner against serde_json) with
 # cargo-fuzz / libFuzzer. Not a CI step. Needs the nightly toolchain and
 # cargo-fuzz (`cargo install cargo-fuzz`).
 #
@@ -13,7 +14,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 shared=${APIB_MOCK_SHARED:-../shared}
-targets=${*:-parse mson uri_template}
+targets=${*:-parse mson uri_template json_shape}
 for target in $targets; do
   corpus=fuzz/corpus/$target
   mkdir -p "$corpus"
@@ -23,6 +24,17 @@ for target in $targets; do
         sed -E 's/^(GET|POST|PUT|PATCH|DELETE) //' | sort -u | while read -r t; do
           printf '%s' "$t" > "$corpus/$(printf '%s' "$t" | md5sum | cut -c1-16)"
         done
+      ;;
+    json_shape)
+      # Every JSON body of the seed spec, one per file.
+      python3 - "$corpus" <<'PY'
+import json, pathlib, re, sys
+text = pathlib.Path("specs/retailers.apib").read_text()
+for i, block in enumerate(re.findall(r"\+ Body\n\n((?:\s{12}.*\n|\n)+)", text)):
+    body = "\n".join(line[12:] for line in block.splitlines()).strip()
+    if body.startswith(("{", "[")):
+        pathlib.Path(sys.argv[1], f"seed-{i}.json").write_text(body)
+PY
       ;;
     *)
       find specs fixtures -name '*.apib' -o -name '*.md' | while read -r f; do cp "$f" "$corpus/"; done

@@ -7,11 +7,18 @@
 //! against).
 //!
 //! "Same structure" is decided by a fingerprint: documented bodies get
-//! theirs at load, a request body's is read in one streaming pass without
-//! building a `serde_json::Value`. The value itself is parsed only when
-//! exact equality or similarity can still change the answer (see
-//! `select`). Before this, parsing every request body into a `Value` was
-//! an eighth of the CPU of a POST request.
+//! theirs at load, a request body's is read in one pass without building a
+//! `serde_json::Value`. The value itself is parsed only when exact equality
+//! or similarity can still change the answer (see `select`).
+//!
+//! The request's pass is ours ([`shape_of`]): a JSON scanner that
+//! validates and fingerprints common bodies in a third of the instructions
+//! of serde_json's streaming deserializer ([`reference_shape_of`]), which
+//! stays the judge: whatever the scanner is not sure of (escapes in keys,
+//! `\u` escapes, exponents, long numbers, deep nesting, anything it finds
+//! invalid) goes to serde_json, so both accept exactly the same texts and
+//! errors keep serde_json's line and column. The fuzz target `json_shape`
+//! and the tests below check the two against each other.
 
 use std::fmt;
 use std::hash::{Hash, Hasher};
@@ -48,13 +55,251 @@ pub fn shape_hash(v: &Value) -> u64 {
     }
 }
 
-/// The structure fingerprint of a JSON text, read in one streaming pass;
-/// fails exactly when the text is not JSON.
+/// The structure fingerprint of a JSON text; fails exactly when the text
+/// is not JSON (as serde_json decides).
 pub fn shape_of(bytes: &[u8]) -> Result<u64, serde_json::Error> {
+    match Scanner::new(bytes).document() {
+        Some(shape) => Ok(shape),
+        None => reference_shape_of(bytes),
+    }
+}
+
+/// [`shape_of`] by serde_json's streaming deserializer: the reference the
+/// fast scanner is checked against, and its fallback.
+pub fn reference_shape_of(bytes: &[u8]) -> Result<u64, serde_json::Error> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let shape = Shape.deserialize(&mut de)?;
     de.end()?;
     Ok(shape)
+}
+
+/// Nesting the scanner follows before it leaves the text to serde_json
+/// (whose own limit is 128).
+const MAX_SCANNED_DEPTH: u32 = 64;
+
+/// Longest number token the scanner judges itself; longer ones may be out
+/// of `f64`'s range, which serde_json refuses.
+const MAX_SCANNED_NUMBER: usize = 20;
+
+/// A JSON scanner for the common case. Every method returns `None` both
+/// for invalid text and for constructs it leaves to serde_json: `None`
+/// means "ask serde_json", never "invalid".
+struct Scanner<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+    /// A byte ≥ 0x80 was seen (only possible inside strings once the
+    /// grammar holds): the whole text is then checked as UTF-8.
+    non_ascii: bool,
+}
+
+impl<'a> Scanner<'a> {
+    fn new(bytes: &'a [u8]) -> Self {
+        Scanner {
+            bytes,
+            pos: 0,
+            non_ascii: false,
+        }
+    }
+
+    /// One value and nothing but whitespace after it.
+    fn document(mut self) -> Option<u64> {
+        let shape = self.value(0)?;
+        self.skip_whitespace();
+        if self.pos != self.bytes.len() {
+            return None;
+        }
+        // Outside strings only ASCII passes the grammar, and strings are
+        // separated by ASCII: the text is UTF-8 exactly when every string
+        // is.
+        if self.non_ascii && std::str::from_utf8(self.bytes).is_err() {
+            return None;
+        }
+        Some(shape)
+    }
+
+    fn peek(&self) -> Option<u8> {
+        self.bytes.get(self.pos).copied()
+    }
+
+    fn skip_whitespace(&mut self) {
+        while let Some(b' ' | b'\n' | b'\r' | b'\t') = self.peek() {
+            self.pos += 1;
+        }
+    }
+
+    /// Consumes `byte` after optional whitespace.
+    fn expect(&mut self, byte: u8) -> Option<()> {
+        self.skip_whitespace();
+        (self.peek()? == byte).then(|| self.pos += 1)
+    }
+
+    fn value(&mut self, depth: u32) -> Option<u64> {
+        self.skip_whitespace();
+        match self.peek()? {
+            b'{' => self.object(depth + 1),
+            b'[' => self.array(depth + 1),
+            b'"' => {
+                self.string(false)?;
+                Some(leaf(3))
+            }
+            b't' => self.literal(b"true", 1),
+            b'f' => self.literal(b"false", 1),
+            b'n' => self.literal(b"null", 0),
+            b'-' | b'0'..=b'9' => self.number(),
+            _ => None,
+        }
+    }
+
+    fn literal(&mut self, word: &[u8], kind: u8) -> Option<u64> {
+        let end = self.pos + word.len();
+        (self.bytes.get(self.pos..end)? == word).then(|| {
+            self.pos = end;
+            leaf(kind)
+        })
+    }
+
+    /// `-? (0 | [1-9][0-9]*) (. [0-9]+)?`; exponents go to serde_json.
+    fn number(&mut self) -> Option<u64> {
+        let start = self.pos;
+        if self.peek() == Some(b'-') {
+            self.pos += 1;
+        }
+        match self.peek()? {
+            b'0' => self.pos += 1,
+            b'1'..=b'9' => self.digits(),
+            _ => return None,
+        }
+        if self.peek() == Some(b'.') {
+            self.pos += 1;
+            if !self.peek()?.is_ascii_digit() {
+                return None;
+            }
+            self.digits();
+        }
+        if matches!(self.peek(), Some(b'e' | b'E')) || self.pos - start > MAX_SCANNED_NUMBER {
+            return None;
+        }
+        Some(leaf(2))
+    }
+
+    fn digits(&mut self) {
+        while self.peek().is_some_and(|b| b.is_ascii_digit()) {
+            self.pos += 1;
+        }
+    }
+
+    /// A string starting at the opening quote; returns its raw content.
+    /// Simple escapes are accepted in values; `\u` escapes, and any escape
+    /// in a key (whose decoded text is hashed), go to serde_json.
+    fn string(&mut self, key: bool) -> Option<&'a [u8]> {
+        self.pos += 1;
+        let start = self.pos;
+        loop {
+            self.pos += plain_run(&self.bytes[self.pos..]);
+            let b = self.peek()?;
+            self.pos += 1;
+            match b {
+                b'"' => return Some(&self.bytes[start..self.pos - 1]),
+                b'\\' if !key => match self.peek()? {
+                    b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => self.pos += 1,
+                    _ => return None,
+                },
+                0..0x20 | b'\\' => return None,
+                0x80.. => self.non_ascii = true,
+                _ => {}
+            }
+        }
+    }
+
+    fn array(&mut self, depth: u32) -> Option<u64> {
+        if depth > MAX_SCANNED_DEPTH {
+            return None;
+        }
+        self.pos += 1;
+        let mut h = FxHasher::default();
+        4u8.hash(&mut h);
+        let mut len = 0usize;
+        self.skip_whitespace();
+        if self.peek()? == b']' {
+            self.pos += 1;
+        } else {
+            loop {
+                self.value(depth)?.hash(&mut h);
+                len += 1;
+                self.skip_whitespace();
+                match self.peek()? {
+                    b',' => self.pos += 1,
+                    b']' => {
+                        self.pos += 1;
+                        break;
+                    }
+                    _ => return None,
+                }
+            }
+        }
+        len.hash(&mut h);
+        Some(h.finish())
+    }
+
+    fn object(&mut self, depth: u32) -> Option<u64> {
+        if depth > MAX_SCANNED_DEPTH {
+            return None;
+        }
+        self.pos += 1;
+        let (mut len, mut sum) = (0usize, 0u64);
+        self.skip_whitespace();
+        if self.peek()? == b'}' {
+            self.pos += 1;
+            return Some(object(0, 0));
+        }
+        loop {
+            self.skip_whitespace();
+            if self.peek()? != b'"' {
+                return None;
+            }
+            let key = hash_key_bytes(self.string(true)?);
+            self.expect(b':')?;
+            let child = self.value(depth)?;
+            sum = sum.wrapping_add(member(key, child));
+            len += 1;
+            self.skip_whitespace();
+            match self.peek()? {
+                b',' => self.pos += 1,
+                b'}' => {
+                    self.pos += 1;
+                    return Some(object(len, sum));
+                }
+                _ => return None,
+            }
+        }
+    }
+}
+
+/// The length of the leading run of `bytes` that a string can hold as it
+/// is: no `"`, `\\`, control character or non-ASCII byte. Eight bytes per
+/// step (the classic "has a byte below n" word tricks): string bytes are
+/// most of what a JSON body is made of.
+fn plain_run(bytes: &[u8]) -> usize {
+    const ONES: u64 = u64::from_ne_bytes([1; 8]);
+    const HIGH: u64 = ONES << 7;
+    let below = |x: u64, n: u8| x.wrapping_sub(ONES * u64::from(n)) & !x;
+    let mut run = 0;
+    while let Some(chunk) = bytes[run..].first_chunk::<8>() {
+        let x = u64::from_le_bytes(*chunk);
+        let quote = x ^ (ONES * u64::from(b'"'));
+        let backslash = x ^ (ONES * u64::from(b'\\'));
+        // Each test's lowest flagged byte is exact (borrows only reach
+        // higher bytes), so the lowest flag of all of them is the stop.
+        let stop = (below(quote, 1) | below(backslash, 1) | below(x, 0x20) | x) & HIGH;
+        if stop != 0 {
+            return run + (stop.trailing_zeros() / 8) as usize;
+        }
+        run += 8;
+    }
+    run + bytes[run..]
+        .iter()
+        .take_while(|&&b| (0x20..0x80).contains(&b) && b != b'"' && b != b'\\')
+        .count()
 }
 
 fn leaf(kind: u8) -> u64 {
@@ -64,8 +309,14 @@ fn leaf(kind: u8) -> u64 {
 }
 
 fn hash_key(key: &str) -> u64 {
+    hash_key_bytes(key.as_bytes())
+}
+
+/// Keys hash as bytes, so the scanner can hash a key before the text's
+/// UTF-8 is checked.
+fn hash_key_bytes(key: &[u8]) -> u64 {
     let mut h = FxHasher::default();
-    key.hash(&mut h);
+    h.write(key);
     h.finish()
 }
 
@@ -229,6 +480,108 @@ mod tests {
         }
         assert!(shape_of(b"{").is_err());
         assert!(shape_of(b"{} x").is_err());
+    }
+
+    /// The seed's notification body.
+    fn seed_body() -> &'static str {
+        r#"{"phone_number":"+593999999999","internal_id":"997dd550-c8d8-4bf7-ad98-a5ac4844a1ed","template_params":["test 1","test 2","test 3"]}"#
+    }
+
+    /// The scanner against serde_json on one text: the same verdict, the
+    /// same fingerprint, and when the scanner answers itself, the answer
+    /// serde_json gives.
+    fn agrees(text: &[u8]) -> bool {
+        let reference = reference_shape_of(text).ok();
+        assert_eq!(
+            shape_of(text).ok(),
+            reference,
+            "{}",
+            String::from_utf8_lossy(text)
+        );
+        let fast = Scanner::new(text).document();
+        if fast.is_some() {
+            assert_eq!(fast, reference, "{}", String::from_utf8_lossy(text));
+        }
+        fast.is_some()
+    }
+
+    #[test]
+    fn plain_runs_stop_at_the_first_special_byte() {
+        for (text, run) in [
+            ("", 0),
+            ("abc", 3),
+            ("abcdefgh", 8),
+            ("abcdefghij\"", 10),
+            ("abcdefgh\\", 8),
+            ("ab\u{1}cdefghijk", 2),
+            ("abcdefghijklmné", 14),
+            ("\"abcdefghijkl", 0),
+            ("a ~}{z0123456789\n", 16),
+        ] {
+            assert_eq!(plain_run(text.as_bytes()), run, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn the_scanner_judges_like_serde_json() {
+        let texts: &[&[u8]] = &[
+            b"0", b"-0", b"-", b"01", b"1.", b".5", b"1.5", b"-12.25", b"1e5", b"1E-5",
+            b"1e400", b"123456789012345678901234567890", b"true", b"tru", b"falsey", b"null",
+            b"nul", b"\"\"", b"\"a", b"\"\\\"\"", b"\"\\n\\t\\/\\b\\f\\r\\\\\"", b"\"\\x\"",
+            b"\"\\u00e9\"", b"\"\\ud800\"", b"\"\\ud83d\\ude00\"", b"\"\x01\"", b"\"\t\"",
+            "\"é\"".as_bytes(), b"\"\xff\"", b"\"\xc3\"", b"\xef\xbb\xbf{}", b"[]", b"[ ]",
+            b"[1,]", b"[,1]", b"[1 2]", b"[[[]]]", b"{}", b"{ }", b"{\"a\"}", b"{\"a\":}",
+            b"{\"a\":1,}", b"{\"a\":1 \"b\":2}", b"{a:1}", b"{\"a\\n\":1}", b"{\"a\":1}",
+            b"{\"a\":1,\"a\":2}", b" \n\t\r{\"a\" : [ 1 , \"x\" , null ] } \n", b"{} x",
+            b"{}}", b"", b"   ", b"\x00", b"[1]\x00", b"{\"a\":[true,false,null,{}]}",
+            b"1 2", b"\"\\u", b"[-]", b"[-a]", b"[0.e1]", b"{\"\xc3\xa9\":\"\xe2\x82\xac\"}",
+        ];
+        for text in texts {
+            agrees(text);
+        }
+        // The common case never needs serde_json.
+        assert!(agrees(seed_body().as_bytes()));
+        let deep = |n| format!("{}{}", "[".repeat(n), "]".repeat(n));
+        for n in [63, 64, 65, 127, 128, 129] {
+            agrees(deep(n).as_bytes());
+        }
+    }
+
+    /// Random edits of documented-looking bodies (a fixed-seed xorshift, so
+    /// every run tries the same texts): the fuzz target `json_shape` does
+    /// the same without end.
+    #[test]
+    fn the_scanner_judges_like_serde_json_on_mutations() {
+        let seeds = [
+            seed_body(),
+            r#"[{"a": -1.5, "b": [true, false, null], "c": {"d": "é\n"}}, 0, ""]"#,
+        ];
+        let alphabet = b"{}[]\",:. -+0123456789eEtrufalsn\\/\x01\x7f\xc3\xa9\xff";
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move |bound: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % bound as u64) as usize
+        };
+        let mut answered_itself = 0;
+        for _ in 0..20_000 {
+            let mut text = seeds[next(seeds.len())].as_bytes().to_vec();
+            for _ in 0..1 + next(3) {
+                let at = next(text.len() + 1);
+                let byte = alphabet[next(alphabet.len())];
+                match next(3) {
+                    0 if at < text.len() => text[at] = byte,
+                    1 if at < text.len() => {
+                        text.remove(at);
+                    }
+                    _ => text.insert(at, byte),
+                }
+            }
+            answered_itself += usize::from(agrees(&text));
+        }
+        // Many edits keep the text JSON: the fast path was really tried.
+        assert!(answered_itself > 1000, "{answered_itself}");
     }
 
     #[test]

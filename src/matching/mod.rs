@@ -5,7 +5,7 @@
 //! route index and scores them, using `negotiate` (`Accept`, `Prefer`)
 //! and `json_shape` (body comparison). Nothing here knows about sockets.
 
-pub(crate) mod json_shape;
+pub mod json_shape;
 mod negotiate;
 mod request;
 mod select;
