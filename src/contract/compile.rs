@@ -6,7 +6,8 @@ use hyper::{Method, StatusCode};
 
 use super::path_pattern::{SegmentPattern, segments, split_path};
 use super::types::{
-    CompiledTransaction, Contract, DocumentedResponse, Endpoint, ExpectedBody, ExpectedRequest,
+    CompiledTransaction, Contract, DocumentedResponse, Endpoint, ExpectedBody, ExpectedHeader,
+    ExpectedRequest,
 };
 use crate::blueprint::{Message, Transaction};
 use crate::diag::{Diagnostic, SourceFile};
@@ -64,12 +65,17 @@ impl Contract {
                     &response.message,
                     &mut diags,
                 );
+                let mut request = expected_request(&tx);
+                let names = &mut contract.endpoints[endpoint].scoring.header_names;
+                for header in &mut request.headers {
+                    header.slot = slot_of(names, &header.name);
+                }
                 let compiled = CompiledTransaction {
                     answer_headers: answer_headers(&documented, &label),
                     label,
                     endpoint,
                     request_name: tx.request.and_then(|r| r.name.clone()),
-                    request: expected_request(&tx),
+                    request,
                     response: documented,
                     source: {
                         let at = tx
@@ -84,6 +90,14 @@ impl Contract {
                 contract.transactions.push(compiled);
                 contract.endpoints[endpoint].transactions.push(id);
             }
+        }
+        for endpoint in &mut contract.endpoints {
+            let mut media = endpoint
+                .transactions
+                .iter()
+                .map(|&id| contract.transactions[id].response.media_type.as_deref());
+            let first = media.next().flatten();
+            endpoint.scoring.one_media_type = media.all(|m| m == first);
         }
         (contract, diags)
     }
@@ -111,10 +125,19 @@ impl Contract {
             transactions: Vec::new(),
             example_uri: tx.example_uri(),
             rules: self.strict.then(|| super::rules::rules(tx, source)),
+            scoring: Default::default(),
         });
         self.index.insert(&segments(template), id);
         id
     }
+}
+
+/// The index of `name` in `names`, added if new.
+fn slot_of(names: &mut Vec<HeaderName>, name: &HeaderName) -> usize {
+    names.iter().position(|n| n == name).unwrap_or_else(|| {
+        names.push(name.clone());
+        names.len() - 1
+    })
 }
 
 fn expected_request(tx: &Transaction<'_>) -> ExpectedRequest {
@@ -149,7 +172,11 @@ fn expected_request(tx: &Transaction<'_>) -> ExpectedRequest {
             continue;
         }
         if let Ok(name) = HeaderName::from_bytes(lower.as_bytes()) {
-            expected.headers.push((name, value.clone()));
+            expected.headers.push(ExpectedHeader {
+                name,
+                value: value.clone(),
+                slot: 0, // set when the transaction joins its endpoint
+            });
         }
     }
     expected.body = match &message.body {

@@ -19,5 +19,6 @@ pub(crate) const TRANSACTION_HEADER: hyper::header::HeaderName =
     hyper::header::HeaderName::from_static("apib-mock-transaction");
 
 pub use types::{
-    CompiledTransaction, Contract, DocumentedResponse, Endpoint, ExpectedBody, ExpectedRequest,
+    CompiledTransaction, Contract, DocumentedResponse, Endpoint, ExpectedBody, ExpectedHeader,
+    ExpectedRequest, Scoring,
 };

@@ -38,6 +38,22 @@ pub struct Endpoint {
     /// What strict mode checks requests against; `None` in a contract
     /// compiled without them (lenient serving never reads them).
     pub rules: Option<crate::validate::Rules>,
+    /// What scoring its transactions needs, worked out once.
+    pub scoring: Scoring,
+}
+
+/// What scoring an endpoint's transactions against a request needs, worked
+/// out at compile so that a request pays for it once, not once per
+/// candidate (the seed's notification action has seven).
+#[derive(Debug, Default)]
+pub struct Scoring {
+    /// The distinct header names its transactions document
+    /// ([`ExpectedHeader::slot`] indexes it): a request's headers are
+    /// looked up once per name.
+    pub header_names: Vec<HeaderName>,
+    /// Every transaction answers with the same media type (or none does):
+    /// `Accept` cannot tell them apart and is not parsed.
+    pub one_media_type: bool,
 }
 
 /// One documented request/response pair, ready to match and to answer.
@@ -75,10 +91,22 @@ pub struct ExpectedRequest {
     /// The documented `Content-Type`, lower-cased essence
     /// (`application/json`).
     pub content_type: Option<String>,
-    /// Other documented headers (name, value), for the weakest signal.
-    pub headers: Vec<(HeaderName, String)>,
+    /// Other documented headers, for the weakest signal.
+    pub headers: Vec<ExpectedHeader>,
     /// The documented body.
     pub body: ExpectedBody,
+}
+
+/// A documented request header (not `Content-Type` or `Accept`, which
+/// have signals of their own).
+#[derive(Debug)]
+pub struct ExpectedHeader {
+    /// The name.
+    pub name: HeaderName,
+    /// The documented value.
+    pub value: String,
+    /// Where `name` is in the endpoint's [`Scoring::header_names`].
+    pub slot: usize,
 }
 
 /// A documented request body.
@@ -133,8 +161,8 @@ impl CompiledTransaction {
         let mut h = rustc_hash::FxHasher::default();
         let r = &self.request;
         (&self.request_name, &r.query, &r.path, &r.content_type).hash(&mut h);
-        for (name, value) in &r.headers {
-            (name.as_str(), value).hash(&mut h);
+        for header in &r.headers {
+            (header.name.as_str(), &header.value).hash(&mut h);
         }
         match &r.body {
             ExpectedBody::None => 0u8.hash(&mut h),

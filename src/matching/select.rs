@@ -78,10 +78,9 @@ pub fn select(contract: &Contract, req: &RecordedRequest) -> MatchOutcome {
     let negotiation = Negotiation {
         // When every candidate answers with one media type, `Accept` scores
         // them all alike: not worth parsing.
-        accept_header: req
-            .headers
-            .get(header::ACCEPT)
-            .filter(|_| !one_media_type(contract, &candidates))
+        accept_header: (!one_media_type(contract, &candidates))
+            .then(|| req.headers.get(header::ACCEPT))
+            .flatten()
             .and_then(|v| v.to_str().ok()),
         accept: std::cell::OnceCell::new(),
         last_accept: Default::default(),
@@ -89,8 +88,7 @@ pub fn select(contract: &Contract, req: &RecordedRequest) -> MatchOutcome {
             .headers
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
-            .map(|ct| ct.split(';').next().unwrap_or("").trim()),
-        seen: Default::default(),
+            .map(|ct| ct.split_once(';').map_or(ct, |(essence, _)| essence).trim()),
     };
     // Pass 1: every cheap signal of every candidate Prefer allows.
     let mut scored: SmallVec<[(Score, usize); 8]> = SmallVec::new();
@@ -98,11 +96,15 @@ pub fn select(contract: &Contract, req: &RecordedRequest) -> MatchOutcome {
     let single =
         candidates.len() == 1 && contract.endpoints()[candidates[0]].transactions.len() == 1;
     for &endpoint in &candidates {
-        for (i, &id) in contract.endpoints()[endpoint]
-            .transactions
-            .iter()
-            .enumerate()
-        {
+        let endpoint = &contract.endpoints()[endpoint];
+        // Each documented header name looked up once for all candidates.
+        let found: FoundHeaders<'_> = if single {
+            SmallVec::new()
+        } else {
+            let names = &endpoint.scoring.header_names;
+            names.iter().map(|name| req.headers.get(name)).collect()
+        };
+        for (i, &id) in endpoint.transactions.iter().enumerate() {
             let tx = contract.transaction(id);
             if let Some(p) = &preference {
                 let status = tx.response.status.as_u16();
@@ -115,7 +117,7 @@ pub fn select(contract: &Contract, req: &RecordedRequest) -> MatchOutcome {
             let score = if single {
                 Score::default()
             } else {
-                score(tx, req, &negotiation)
+                score(tx, req, &negotiation, &found)
             };
             scored.push((score, id));
         }
@@ -160,7 +162,7 @@ pub fn select(contract: &Contract, req: &RecordedRequest) -> MatchOutcome {
     }
     // The best score; the first in document order among equals.
     let mut best: Option<(Score, usize)> = None;
-    for (s, id) in scored {
+    for &(s, id) in &scored {
         if best.is_none_or(|(b, _)| s > b) {
             best = Some((s, id));
         }
@@ -181,6 +183,9 @@ pub fn select(contract: &Contract, req: &RecordedRequest) -> MatchOutcome {
 /// True when every transaction of `endpoints` answers with the same media
 /// type (or none does).
 fn one_media_type(contract: &Contract, endpoints: &[usize]) -> bool {
+    if let [endpoint] = endpoints {
+        return contract.endpoints()[*endpoint].scoring.one_media_type;
+    }
     let mut media = endpoints
         .iter()
         .flat_map(|&e| &contract.endpoints()[e].transactions)
@@ -233,8 +238,9 @@ pub fn allowed_methods<S: AsRef<str>>(contract: &Contract, segments: &[S]) -> Ve
     allow
 }
 
-/// Header lookups made for one request: (name, value found).
-type SeenHeaders<'r> = SmallVec<[(HeaderName, Option<&'r HeaderValue>); 4]>;
+/// The request's values of an endpoint's documented header names
+/// (`Scoring::header_names`, same order).
+type FoundHeaders<'r> = SmallVec<[Option<&'r HeaderValue>; 8]>;
 
 /// What every candidate compares against, looked up once per request.
 struct Negotiation<'r> {
@@ -246,10 +252,6 @@ struct Negotiation<'r> {
     last_accept: std::cell::RefCell<Option<(&'r str, u32)>>,
     /// Media type essence, as sent.
     content_type: Option<&'r str>,
-    /// Documented header names already looked up in the request. Candidates
-    /// of one action document the same few headers; a linear scan over
-    /// them is cheaper than hashing a custom header name again for each.
-    seen: std::cell::RefCell<SeenHeaders<'r>>,
 }
 
 impl<'r> Negotiation<'r> {
@@ -264,16 +266,6 @@ impl<'r> Negotiation<'r> {
         *last = Some((media, score));
         score
     }
-
-    fn header(&self, req: &'r RecordedRequest, name: &HeaderName) -> Option<&'r HeaderValue> {
-        let mut seen = self.seen.borrow_mut();
-        if let Some((_, v)) = seen.iter().find(|(n, _)| n == name) {
-            return *v;
-        }
-        let v = req.headers.get(name);
-        seen.push((name.clone(), v));
-        v
-    }
 }
 
 /// Scores `tx` on every signal but the body similarity (see `select`).
@@ -281,6 +273,7 @@ fn score<'r>(
     tx: &'r CompiledTransaction,
     req: &'r RecordedRequest,
     negotiation: &Negotiation<'r>,
+    found: &FoundHeaders<'r>,
 ) -> Score {
     let expected = &tx.request;
     let mut s = Score::default();
@@ -326,10 +319,10 @@ fn score<'r>(
         }
         _ => s.body_similarity = -1,
     }
-    for (name, value) in &expected.headers {
-        if let Some(got) = negotiation.header(req, name) {
+    for header in &expected.headers {
+        if let Some(Some(got)) = found.get(header.slot) {
             s.headers_present += 1;
-            s.headers_equal += u32::from(got.as_bytes() == value.as_bytes());
+            s.headers_equal += u32::from(got.as_bytes() == header.value.as_bytes());
         }
     }
     s
