@@ -114,6 +114,9 @@ pub(crate) fn decode(segment: &str) -> String {
 /// True when every `%` in `raw` starts a valid `%XX` escape.
 pub(crate) fn valid_percent_encoding(raw: &str) -> bool {
     let bytes = raw.as_bytes();
+    if !bytes.contains(&b'%') {
+        return true; // the common case, at memchr speed
+    }
     let mut i = 0;
     while i < bytes.len() {
         if bytes[i] == b'%' {
@@ -160,26 +163,14 @@ impl DecodedPath {
             bounds: Default::default(),
             joinable: true,
         };
-        let bytes = raw.as_bytes();
-        let mut i = 0;
-        while i < bytes.len() {
-            if bytes[i] == b'/' {
-                i += 1;
-                continue;
-            }
-            let from = i;
-            let mut escaped = false;
-            while i < bytes.len() && bytes[i] != b'/' {
-                escaped |= bytes[i] == b'%';
-                i += 1;
-            }
-            // `/` is ASCII: `from..i` lies on character boundaries.
-            let segment = &raw[from..i];
+        // Most paths have no escape: one memchr says so for all segments.
+        let escaped = raw.as_bytes().contains(&b'%');
+        for segment in raw.split('/').filter(|s| !s.is_empty()) {
             if !path.bounds.is_empty() {
                 path.text.push('/');
             }
             let start = path.text.len();
-            if escaped {
+            if escaped && segment.as_bytes().contains(&b'%') {
                 let decoded = percent_encoding::percent_decode_str(segment).decode_utf8_lossy();
                 path.joinable &= !decoded.contains('/');
                 path.text.push_str(&decoded);

@@ -523,6 +523,7 @@ mod tests {
     }
 
     #[test]
+    #[rustfmt::skip]
     fn the_scanner_judges_like_serde_json() {
         let texts: &[&[u8]] = &[
             b"0", b"-0", b"-", b"01", b"1.", b".5", b"1.5", b"-12.25", b"1e5", b"1E-5",

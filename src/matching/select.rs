@@ -161,14 +161,14 @@ pub fn select(contract: &Contract, req: &RecordedRequest) -> MatchOutcome {
         }
     }
     // The best score; the first in document order among equals.
-    let mut best: Option<(Score, usize)> = None;
-    for &(s, id) in &scored {
-        if best.is_none_or(|(b, _)| s > b) {
-            best = Some((s, id));
+    let mut best: Option<&(Score, usize)> = None;
+    for entry in &scored {
+        if best.is_none_or(|b| entry.0 > b.0) {
+            best = Some(entry);
         }
     }
     match (best, preference) {
-        (Some((_, transaction)), preference) => MatchOutcome::Matched {
+        (Some(&(_, transaction)), preference) => MatchOutcome::Matched {
             transaction,
             preference_applied: preference.map(|p| p.applied()),
         },

@@ -289,6 +289,10 @@ fn asset(text: String, span: Span, offsets: &[usize]) -> Asset {
 
 /// `application/json`, `application/hal+json`, `...; charset=utf-8`.
 pub fn is_json_media_type(media: &str) -> bool {
+    // Checked for every request body: the usual value first.
+    if media.eq_ignore_ascii_case("application/json") {
+        return true;
+    }
     let essence = media.split(';').next().unwrap_or("").trim();
     let tail = essence.len().saturating_sub(5);
     essence.eq_ignore_ascii_case("application/json")
