@@ -77,9 +77,10 @@ impl Snapshot {
         buf.extend_from_slice(target.as_bytes());
         let path_end = buf.len();
         for (name, value) in headers.into_iter().flatten() {
-            for part in [name.as_str().as_bytes(), b": ", value.as_bytes(), b"\n"] {
-                buf.extend_from_slice(part);
-            }
+            buf.extend_from_slice(name.as_str().as_bytes());
+            buf.extend_from_slice(b": ");
+            buf.extend_from_slice(value.as_bytes());
+            buf.push(b'\n');
         }
         let headers_end = buf.len();
         buf.extend_from_slice(shown);

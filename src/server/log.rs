@@ -104,13 +104,14 @@ impl RequestLog {
             _ => {
                 // Pushed piece by piece: `format_args!` machinery cost
                 // ~1,000 instructions a line (callgrind), this a tenth.
-                for part in [line.method, " ", line.path, " "] {
-                    out.push_str(part);
-                }
+                out.push_str(line.method);
+                out.push(' ');
+                out.push_str(line.path);
+                out.push(' ');
                 push_decimal(&mut out, u64::from(line.status));
-                for part in [" ", line.transaction, " "] {
-                    out.push_str(part);
-                }
+                out.push(' ');
+                out.push_str(line.transaction);
+                out.push(' ');
                 push_decimal(&mut out, line.micros);
                 out.push_str("µs\n");
             }
@@ -130,19 +131,9 @@ impl RequestLog {
     }
 }
 
-/// Appends `n` in decimal.
-fn push_decimal(out: &mut String, mut n: u64) {
-    let mut digits = [0u8; 20];
-    let mut at = digits.len();
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    out.extend(digits[at..].iter().map(|&d| char::from(d)));
+/// Appends `n` in decimal (`itoa`: two digits per step, one copy).
+fn push_decimal(out: &mut String, n: u64) {
+    out.push_str(itoa::Buffer::new().format(n));
 }
 
 #[cfg(test)]
