@@ -191,6 +191,7 @@ impl<'a> Scanner<'a> {
     /// A string starting at the opening quote; returns its raw content.
     /// Simple escapes are accepted in values; `\u` escapes, and any escape
     /// in a key (whose decoded text is hashed), go to serde_json.
+    #[inline(always)] // short strings dominate: a call costs ~18 instructions
     fn string(&mut self, key: bool) -> Option<&'a [u8]> {
         self.pos += 1;
         let start = self.pos;
@@ -279,6 +280,7 @@ impl<'a> Scanner<'a> {
 /// is: no `"`, `\\`, control character or non-ASCII byte. Eight bytes per
 /// step (the classic "has a byte below n" word tricks): string bytes are
 /// most of what a JSON body is made of.
+#[inline(always)]
 fn plain_run(bytes: &[u8]) -> usize {
     const ONES: u64 = u64::from_ne_bytes([1; 8]);
     const HIGH: u64 = ONES << 7;

@@ -136,13 +136,6 @@ pub fn select(contract: &Contract, req: &RecordedRequest) -> MatchOutcome {
         candidates.len() == 1 && contract.endpoints()[candidates[0]].transactions.len() == 1;
     for &endpoint in &candidates {
         let endpoint = &contract.endpoints()[endpoint];
-        // Each documented header name looked up once for all candidates.
-        let found: FoundHeaders<'_> = if single {
-            SmallVec::new()
-        } else {
-            let names = &endpoint.scoring.header_names;
-            names.iter().map(|name| req.headers.get(name)).collect()
-        };
         for (i, &id) in endpoint.transactions.iter().enumerate() {
             let tx = contract.transaction(id);
             if let Some(p) = &preference {
@@ -156,7 +149,7 @@ pub fn select(contract: &Contract, req: &RecordedRequest) -> MatchOutcome {
             let score = if single {
                 Score::default()
             } else {
-                score(tx, req, &negotiation, &found)
+                score(tx, req, &negotiation)
             };
             scored.push((score, score.before_body(), id));
         }
@@ -188,6 +181,35 @@ pub fn select(contract: &Contract, req: &RecordedRequest) -> MatchOutcome {
                 }
                 _ => {}
             }
+        }
+    }
+    // Pass 3: the documented headers, the weakest signal, only among the
+    // candidates still tied at the top (the seed's notification POST is
+    // decided by the body: its headers are never looked at).
+    let top = scored
+        .iter()
+        .map(|&(s, before, _)| (before, s.after_body()))
+        .max();
+    let tied = |&(s, before, _): &(Score, u64, usize)| Some((before, s.after_body())) == top;
+    if scored.iter().filter(|entry| tied(entry)).nth(1).is_some() {
+        // Each documented header name looked up once for all candidates
+        // of an endpoint (endpoint id, values).
+        let mut found: SmallVec<[(usize, FoundHeaders<'_>); 1]> = SmallVec::new();
+        for entry in &mut scored {
+            if !tied(entry) {
+                continue;
+            }
+            let tx = contract.transaction(entry.2);
+            let at = match found.iter().position(|(e, _)| *e == tx.endpoint) {
+                Some(at) => at,
+                None => {
+                    let names = &contract.endpoints()[tx.endpoint].scoring.header_names;
+                    let values = names.iter().map(|name| req.headers.get(name)).collect();
+                    found.push((tx.endpoint, values));
+                    found.len() - 1
+                }
+            };
+            score_headers(&mut entry.0, tx, &found[at].1);
         }
     }
     // The best score; the first in document order among equals.
@@ -300,12 +322,12 @@ impl<'r> Negotiation<'r> {
     }
 }
 
-/// Scores `tx` on every signal but the body similarity (see `select`).
+/// Scores `tx` on every signal but the body's exactness or similarity
+/// and the headers (see `select`).
 fn score<'r>(
     tx: &'r CompiledTransaction,
     req: &'r RecordedRequest,
     negotiation: &Negotiation<'r>,
-    found: &FoundHeaders<'r>,
 ) -> Score {
     let expected = &tx.request;
     let mut s = Score::default();
@@ -357,13 +379,18 @@ fn score<'r>(
         }
         _ => s.body_similarity = -1,
     }
-    for header in &expected.headers {
+    s
+}
+
+/// Adds the header signals of `tx` to `s`; `found` holds the request's
+/// values of the endpoint's documented header names.
+fn score_headers(s: &mut Score, tx: &CompiledTransaction, found: &FoundHeaders<'_>) {
+    for header in &tx.request.headers {
         if let Some(Some(got)) = found.get(header.slot) {
             s.headers_present += 1;
             s.headers_equal += u32::from(got.as_bytes() == header.value.as_bytes());
         }
     }
-    s
 }
 
 #[cfg(test)]

@@ -405,3 +405,29 @@ async fn a_documented_options_is_served_as_written() {
     assert_eq!(res.status(), 200);
     assert_eq!(res.headers()["allow"], "GET, PUT, OPTIONS");
 }
+
+#[tokio::test]
+async fn documented_headers_decide_only_among_otherwise_equal_requests() {
+    let server = TestServer::start("fixtures/valid/headers.apib");
+    let reports = |headers: &'static [(&'static str, &'static str)]| {
+        let mut req = client().get(server.url("/reports"));
+        for (name, value) in headers {
+            req = req.header(*name, *value);
+        }
+        async move { req.send().await.unwrap().text().await.unwrap() }
+    };
+    // Equal values beat present ones; present beats absent.
+    assert_eq!(reports(&[("Api-Version", "2")]).await, "[\"v2\"]\n");
+    assert_eq!(
+        reports(&[("Api-Version", "1"), ("Api-Key", "another")]).await,
+        "[\"v1\"]\n"
+    );
+    assert_eq!(
+        reports(&[("Api-Version", "3"), ("Api-Key", "second-key")]).await,
+        "[\"v2\"]\n"
+    );
+    assert_eq!(reports(&[("X-Tenant", "other")]).await, "[\"tenant\"]\n");
+    // Nothing to tell them apart: document order.
+    assert_eq!(reports(&[("Api-Version", "3")]).await, "[\"v1\"]\n");
+    assert_eq!(reports(&[]).await, "[\"v1\"]\n");
+}
