@@ -61,6 +61,25 @@ struct Score {
     headers_equal: u32,
 }
 
+/// A transaction being scored for one request.
+#[derive(Debug, Clone, Copy)]
+struct Candidate {
+    score: Score,
+    /// `score.before_body()`, once pass 1 is done.
+    before: u64,
+    /// `score.after_body()`, once the body (and, for candidates still tied,
+    /// the headers) are scored.
+    after: u64,
+    /// Transaction id.
+    id: usize,
+}
+
+impl Candidate {
+    fn rank(&self) -> (u64, u64) {
+        (self.before, self.after)
+    }
+}
+
 /// `n` in `bits` bits, saturated: counts of documented query parameters or
 /// headers never come near the bound, so the order is kept.
 fn field(n: u32, bits: u32) -> u64 {
@@ -129,8 +148,7 @@ pub fn select(contract: &Contract, req: &RecordedRequest) -> MatchOutcome {
             .map(|essence| (essence, !essence.bytes().any(|b| b.is_ascii_uppercase()))),
     };
     // Pass 1: every cheap signal of every candidate Prefer allows.
-    // (score, its `before_body`, transaction id)
-    let mut scored: SmallVec<[(Score, u64, usize); 8]> = SmallVec::new();
+    let mut scored: SmallVec<[Candidate; 8]> = SmallVec::new();
     let mut available = Vec::new();
     let single =
         candidates.len() == 1 && contract.endpoints()[candidates[0]].transactions.len() == 1;
@@ -151,7 +169,12 @@ pub fn select(contract: &Contract, req: &RecordedRequest) -> MatchOutcome {
             } else {
                 score(tx, req, &negotiation)
             };
-            scored.push((score, score.before_body(), id));
+            scored.push(Candidate {
+                score,
+                before: score.before_body(),
+                after: 0,
+                id,
+            });
         }
     }
     // Pass 2: the JSON signals that need the request body as a value, only
@@ -160,46 +183,51 @@ pub fn select(contract: &Contract, req: &RecordedRequest) -> MatchOutcome {
     // share the request's structure (exact implies structure); similarity
     // matters only if none does. In the common case neither is needed and
     // the body is never parsed into a value.
-    if let Some(top) = scored.iter().map(|&(_, before, _)| before).max()
+    if let Some(top) = scored.iter().map(|c| c.before).max()
         && req.json_shape.is_some()
     {
         let structured = scored
             .iter()
-            .filter(|(s, before, _)| *before == top && s.body_structure)
+            .filter(|c| c.before == top && c.score.body_structure)
             .count();
-        for (s, before, id) in &mut scored {
-            let ExpectedBody::Json { value, .. } = &contract.transaction(*id).request.body else {
+        for c in &mut scored {
+            let ExpectedBody::Json { value, .. } = &contract.transaction(c.id).request.body else {
                 continue;
             };
-            if *before != top {
+            if c.before != top {
                 continue;
             }
-            match (s.body_structure, structured) {
-                (true, 2..) => s.body_exact = req.json() == Some(value),
+            match (c.score.body_structure, structured) {
+                (true, 2..) => c.score.body_exact = req.json() == Some(value),
                 (false, 0) => {
-                    s.body_similarity = req.json().map_or(i64::MIN, |got| similarity(value, got));
+                    c.score.body_similarity =
+                        req.json().map_or(i64::MIN, |got| similarity(value, got));
                 }
                 _ => {}
             }
         }
     }
+    for c in &mut scored {
+        c.after = c.score.after_body();
+    }
     // Pass 3: the documented headers, the weakest signal, only among the
     // candidates still tied at the top (the seed's notification POST is
     // decided by the body: its headers are never looked at).
-    let top = scored
+    let top = scored.iter().map(Candidate::rank).max();
+    if scored
         .iter()
-        .map(|&(s, before, _)| (before, s.after_body()))
-        .max();
-    let tied = |&(s, before, _): &(Score, u64, usize)| Some((before, s.after_body())) == top;
-    if scored.iter().filter(|entry| tied(entry)).nth(1).is_some() {
+        .filter(|c| Some(c.rank()) == top)
+        .nth(1)
+        .is_some()
+    {
         // Each documented header name looked up once for all candidates
         // of an endpoint (endpoint id, values).
         let mut found: SmallVec<[(usize, FoundHeaders<'_>); 1]> = SmallVec::new();
-        for entry in &mut scored {
-            if !tied(entry) {
+        for c in &mut scored {
+            if Some(c.rank()) != top {
                 continue;
             }
-            let tx = contract.transaction(entry.2);
+            let tx = contract.transaction(c.id);
             let at = match found.iter().position(|(e, _)| *e == tx.endpoint) {
                 Some(at) => at,
                 None => {
@@ -209,19 +237,19 @@ pub fn select(contract: &Contract, req: &RecordedRequest) -> MatchOutcome {
                     found.len() - 1
                 }
             };
-            score_headers(&mut entry.0, tx, &found[at].1);
+            score_headers(&mut c.score, tx, &found[at].1);
+            c.after = c.score.after_body();
         }
     }
     // The best score; the first in document order among equals.
-    let mut best: Option<((u64, u64), usize)> = None;
-    for &(s, before, id) in &scored {
-        let rank = (before, s.after_body());
-        if best.is_none_or(|(b, _)| rank > b) {
-            best = Some((rank, id));
+    let mut best: Option<&Candidate> = None;
+    for c in &scored {
+        if best.is_none_or(|b| c.rank() > b.rank()) {
+            best = Some(c);
         }
     }
-    match (best, preference) {
-        (Some((_, transaction)), preference) => MatchOutcome::Matched {
+    match (best.map(|c| c.id), preference) {
+        (Some(transaction), preference) => MatchOutcome::Matched {
             transaction,
             preference_applied: preference.map(|p| p.applied()),
         },
