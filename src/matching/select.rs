@@ -147,11 +147,15 @@ pub fn select(contract: &Contract, req: &RecordedRequest) -> MatchOutcome {
             .map(|ct| ct[..memchr::memchr(b';', ct.as_bytes()).unwrap_or(ct.len())].trim())
             .map(|essence| (essence, !essence.bytes().any(|b| b.is_ascii_uppercase()))),
     };
-    // Pass 1: every cheap signal of every candidate Prefer allows.
+    // Pass 1: every cheap signal of every candidate Prefer allows; on the
+    // way, the best signals before the body and how many candidates with
+    // them share the request body's structure.
     let mut scored: SmallVec<[Candidate; 8]> = SmallVec::new();
     let mut available = Vec::new();
     let single =
         candidates.len() == 1 && contract.endpoints()[candidates[0]].transactions.len() == 1;
+    let mut top: Option<u64> = None;
+    let mut structured = 0usize;
     for &endpoint in &candidates {
         let endpoint = &contract.endpoints()[endpoint];
         for (i, &id) in endpoint.transactions.iter().enumerate() {
@@ -169,9 +173,18 @@ pub fn select(contract: &Contract, req: &RecordedRequest) -> MatchOutcome {
             } else {
                 score(tx, req, &negotiation)
             };
+            let before = score.before_body();
+            match top {
+                Some(t) if before < t => {}
+                Some(t) if before == t => structured += usize::from(score.body_structure),
+                _ => {
+                    top = Some(before);
+                    structured = usize::from(score.body_structure);
+                }
+            }
             scored.push(Candidate {
                 score,
-                before: score.before_body(),
+                before,
                 after: 0,
                 id,
             });
@@ -181,15 +194,12 @@ pub fn select(contract: &Contract, req: &RecordedRequest) -> MatchOutcome {
     // where they can decide. Among the candidates tied on every signal
     // before the body: exact equality matters only if two or more of them
     // share the request's structure (exact implies structure); similarity
-    // matters only if none does. In the common case neither is needed and
-    // the body is never parsed into a value.
-    if let Some(top) = scored.iter().map(|c| c.before).max()
+    // matters only if none does. In the common case (one does) neither is
+    // needed and the body is never parsed into a value.
+    if let Some(top) = top
         && req.json_shape.is_some()
+        && structured != 1
     {
-        let structured = scored
-            .iter()
-            .filter(|c| c.before == top && c.score.body_structure)
-            .count();
         for c in &mut scored {
             let ExpectedBody::Json { value, .. } = &contract.transaction(c.id).request.body else {
                 continue;
@@ -207,24 +217,37 @@ pub fn select(contract: &Contract, req: &RecordedRequest) -> MatchOutcome {
             }
         }
     }
+    // The best rank, the first in document order among equals, and how
+    // many share it.
+    let mut best: Option<&Candidate> = None;
+    let mut tied = 0;
     for c in &mut scored {
         c.after = c.score.after_body();
     }
+    for c in &scored {
+        match best.map(|b| c.rank().cmp(&b.rank())) {
+            Some(std::cmp::Ordering::Less) => {}
+            Some(std::cmp::Ordering::Equal) => tied += 1,
+            _ => {
+                best = Some(c);
+                tied = 1;
+            }
+        }
+    }
     // Pass 3: the documented headers, the weakest signal, only among the
     // candidates still tied at the top (the seed's notification POST is
-    // decided by the body: its headers are never looked at).
-    let top = scored.iter().map(Candidate::rank).max();
-    if scored
-        .iter()
-        .filter(|c| Some(c.rank()) == top)
-        .nth(1)
-        .is_some()
+    // decided by the body: its headers are never looked at). Headers only
+    // add to the lowest bits of a rank: the others stay below.
+    let mut best = best.map(|c| (c.rank(), c.id));
+    if tied > 1
+        && let Some((top, _)) = best
     {
+        best = None;
         // Each documented header name looked up once for all candidates
         // of an endpoint (endpoint id, values).
         let mut found: SmallVec<[(usize, FoundHeaders<'_>); 1]> = SmallVec::new();
         for c in &mut scored {
-            if Some(c.rank()) != top {
+            if c.rank() != top {
                 continue;
             }
             let tx = contract.transaction(c.id);
@@ -239,16 +262,12 @@ pub fn select(contract: &Contract, req: &RecordedRequest) -> MatchOutcome {
             };
             score_headers(&mut c.score, tx, &found[at].1);
             c.after = c.score.after_body();
+            if best.is_none_or(|(b, _)| c.rank() > b) {
+                best = Some((c.rank(), c.id));
+            }
         }
     }
-    // The best score; the first in document order among equals.
-    let mut best: Option<&Candidate> = None;
-    for c in &scored {
-        if best.is_none_or(|b| c.rank() > b.rank()) {
-            best = Some(c);
-        }
-    }
-    match (best.map(|c| c.id), preference) {
+    match (best.map(|(_, id)| id), preference) {
         (Some(transaction), preference) => MatchOutcome::Matched {
             transaction,
             preference_applied: preference.map(|p| p.applied()),
