@@ -150,6 +150,18 @@ impl<'a> Scanner<'a> {
         }
     }
 
+    /// A value inside an array or object: strings, the usual case, are
+    /// read here without the recursive call.
+    #[inline(always)]
+    fn element(&mut self, depth: u32) -> Option<u64> {
+        self.skip_whitespace();
+        if self.peek()? == b'"' {
+            self.string(false)?;
+            return Some(leaf(3));
+        }
+        self.value(depth)
+    }
+
     fn literal(&mut self, word: &[u8], kind: u8) -> Option<u64> {
         let end = self.pos + word.len();
         (self.bytes.get(self.pos..end)? == word).then(|| {
@@ -225,7 +237,7 @@ impl<'a> Scanner<'a> {
             self.pos += 1;
         } else {
             loop {
-                self.value(depth)?.hash(&mut h);
+                self.element(depth)?.hash(&mut h);
                 len += 1;
                 self.skip_whitespace();
                 match self.peek()? {
@@ -260,7 +272,7 @@ impl<'a> Scanner<'a> {
             }
             let key = hash_key_bytes(self.string(true)?);
             self.expect(b':')?;
-            let child = self.value(depth)?;
+            let child = self.element(depth)?;
             sum = sum.wrapping_add(member(key, child));
             len += 1;
             self.skip_whitespace();
@@ -286,8 +298,12 @@ fn plain_run(bytes: &[u8]) -> usize {
     const HIGH: u64 = ONES << 7;
     let below = |x: u64, n: u8| x.wrapping_sub(ONES * u64::from(n)) & !x;
     let mut run = 0;
-    while let Some(chunk) = bytes[run..].first_chunk::<8>() {
-        let x = u64::from_le_bytes(*chunk);
+    let mut chunks = bytes.chunks_exact(8);
+    for chunk in &mut chunks {
+        let Ok(chunk) = <[u8; 8]>::try_from(chunk) else {
+            break; // never: the chunks are exact
+        };
+        let x = u64::from_le_bytes(chunk);
         let quote = x ^ (ONES * u64::from(b'"'));
         let backslash = x ^ (ONES * u64::from(b'\\'));
         // Each test's lowest flagged byte is exact (borrows only reach
@@ -298,7 +314,8 @@ fn plain_run(bytes: &[u8]) -> usize {
         }
         run += 8;
     }
-    run + bytes[run..]
+    run + chunks
+        .remainder()
         .iter()
         .take_while(|&&b| (0x20..0x80).contains(&b) && b != b'"' && b != b'\\')
         .count()
