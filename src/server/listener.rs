@@ -65,7 +65,12 @@ pub(crate) async fn serve_state(
         // hyper's default limit of 100 headers is parsed into stack arrays;
         // any explicit limit (even a larger one) makes it allocate ~10 KB
         // per request for them, which cost ~3% of throughput.
-        .auto_date_header(false);
+        .auto_date_header(false)
+        // One contiguous write per answer (hyper copies the documented body
+        // after the head) instead of a two-part `writev`: +3% requests/s on
+        // GET and POST in interleaved A/B runs (14 rounds). Documented
+        // bodies are small; the copy costs less than the vectored path.
+        .writev(false);
     let graceful = GracefulShutdown::new();
     tokio::pin!(shutdown);
     loop {
