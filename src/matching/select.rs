@@ -5,6 +5,11 @@
 //! the best one answers. The score compares signals strongest first
 //! (lexicographically), and document order breaks ties, so the same request
 //! always gets the same answer whatever else happened before.
+//!
+//! Because the order is lexicographic, a weaker signal can only decide
+//! among candidates tied on every stronger one. The costly ones are
+//! therefore computed only there: the body as a value (pass 2) and the
+//! documented headers (pass 3); the common request never needs either.
 
 use hyper::Method;
 use hyper::header::{self, HeaderName, HeaderValue};
