@@ -26,8 +26,10 @@ pub struct Mimalloc;
 /// asserts the alignment).
 const NATURAL: usize = 16;
 
-fn natural(layout: Layout) -> bool {
-    layout.align() <= NATURAL && layout.align() <= layout.size()
+/// Whether mimalloc's plain entry points give a block of `size` bytes the
+/// alignment `align`.
+fn natural(align: usize, size: usize) -> bool {
+    align <= NATURAL && align <= size
 }
 
 // SAFETY: every call forwards to mimalloc, which returns blocks
@@ -37,7 +39,7 @@ unsafe impl GlobalAlloc for Mimalloc {
     #[inline]
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         unsafe {
-            if natural(layout) {
+            if natural(layout.align(), layout.size()) {
                 mi_malloc(layout.size()).cast()
             } else {
                 mi_malloc_aligned(layout.size(), layout.align()).cast()
@@ -47,7 +49,7 @@ unsafe impl GlobalAlloc for Mimalloc {
     #[inline]
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
         unsafe {
-            if natural(layout) {
+            if natural(layout.align(), layout.size()) {
                 mi_zalloc(layout.size()).cast()
             } else {
                 mi_zalloc_aligned(layout.size(), layout.align()).cast()
@@ -61,7 +63,7 @@ unsafe impl GlobalAlloc for Mimalloc {
     #[inline]
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         unsafe {
-            if layout.align() <= NATURAL && layout.align() <= new_size {
+            if natural(layout.align(), new_size) {
                 mi_realloc(ptr.cast(), new_size).cast()
             } else {
                 mi_realloc_aligned(ptr.cast(), new_size, layout.align()).cast()
