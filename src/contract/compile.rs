@@ -91,13 +91,10 @@ impl Contract {
                 contract.endpoints[endpoint].transactions.push(id);
             }
         }
-        for endpoint in &mut contract.endpoints {
-            let mut media = endpoint
-                .transactions
-                .iter()
-                .map(|&id| contract.transactions[id].response.media_type.as_deref());
-            let first = media.next().flatten();
-            endpoint.scoring.one_media_type = media.all(|m| m == first);
+        for e in 0..contract.endpoints.len() {
+            let one =
+                super::types::one_media_type(&contract.endpoints, &contract.transactions, &[e]);
+            contract.endpoints[e].scoring.one_media_type = one;
         }
         (contract, diags)
     }

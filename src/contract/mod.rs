@@ -18,6 +18,7 @@ mod types;
 pub(crate) const TRANSACTION_HEADER: hyper::header::HeaderName =
     hyper::header::HeaderName::from_static("apib-mock-transaction");
 
+pub(crate) use types::one_media_type;
 pub use types::{
     CompiledTransaction, Contract, DocumentedResponse, Endpoint, ExpectedBody, ExpectedHeader,
     ExpectedRequest, Scoring,

@@ -97,6 +97,23 @@ pub struct ExpectedRequest {
     pub body: ExpectedBody,
 }
 
+/// True when every transaction of `endpoints` answers with the same media
+/// type (or none does): then `Accept` cannot tell them apart. Worked out
+/// per endpoint at compile ([`Scoring::one_media_type`]); across several
+/// endpoints (rare: one route, one method, two actions) per request.
+pub(crate) fn one_media_type(
+    endpoints: &[Endpoint],
+    transactions: &[CompiledTransaction],
+    of: &[usize],
+) -> bool {
+    let mut media = of
+        .iter()
+        .flat_map(|&e| &endpoints[e].transactions)
+        .map(|&id| transactions[id].response.media_type.as_deref());
+    let first = media.next().flatten();
+    media.all(|m| m == first)
+}
+
 /// A documented request header (not `Content-Type` or `Accept`, which
 /// have signals of their own).
 #[derive(Debug)]

@@ -286,17 +286,16 @@ pub fn select(contract: &Contract, req: &RecordedRequest) -> MatchOutcome {
 }
 
 /// True when every transaction of `endpoints` answers with the same media
-/// type (or none does).
+/// type (or none does): the flag from compile for one endpoint.
 fn one_media_type(contract: &Contract, endpoints: &[usize]) -> bool {
-    if let [endpoint] = endpoints {
-        return contract.endpoints()[*endpoint].scoring.one_media_type;
+    match endpoints {
+        [endpoint] => contract.endpoints()[*endpoint].scoring.one_media_type,
+        _ => crate::contract::one_media_type(
+            contract.endpoints(),
+            contract.transactions(),
+            endpoints,
+        ),
     }
-    let mut media = endpoints
-        .iter()
-        .flat_map(|&e| &contract.endpoints()[e].transactions)
-        .map(|&id| contract.transaction(id).response.media_type.as_deref());
-    let first = media.next();
-    media.all(|m| Some(m) == first)
 }
 
 /// Endpoint ids of the most specific route documenting the request's
