@@ -38,13 +38,11 @@ pub fn shape_hash(v: &Value) -> u64 {
         Value::Number(_) => leaf(2),
         Value::String(_) => leaf(3),
         Value::Array(a) => {
-            let mut h = FxHasher::default();
-            4u8.hash(&mut h);
+            let mut array = ArrayShape::default();
             for x in a {
-                shape_hash(x).hash(&mut h);
+                array.push(shape_hash(x));
             }
-            a.len().hash(&mut h);
-            h.finish()
+            array.finish()
         }
         Value::Object(m) => {
             let sum = m.iter().fold(0u64, |acc, (k, v)| {
@@ -103,7 +101,7 @@ impl<'a> Scanner<'a> {
 
     /// One value and nothing but whitespace after it.
     fn document(mut self) -> Option<u64> {
-        let shape = self.value(0)?;
+        let shape = self.element(0)?;
         self.skip_whitespace();
         if self.pos != self.bytes.len() {
             return None;
@@ -133,25 +131,8 @@ impl<'a> Scanner<'a> {
         (self.peek()? == byte).then(|| self.pos += 1)
     }
 
-    fn value(&mut self, depth: u32) -> Option<u64> {
-        self.skip_whitespace();
-        match self.peek()? {
-            b'{' => self.object(depth + 1),
-            b'[' => self.array(depth + 1),
-            b'"' => {
-                self.string(false)?;
-                Some(leaf(3))
-            }
-            b't' => self.literal(b"true", 1),
-            b'f' => self.literal(b"false", 1),
-            b'n' => self.literal(b"null", 0),
-            b'-' | b'0'..=b'9' => self.number(),
-            _ => None,
-        }
-    }
-
-    /// A value inside an array or object: strings, the usual case, are
-    /// read here without the recursive call.
+    /// Any value: strings here, the most common, without a call; the rest
+    /// through [`Scanner::value`].
     #[inline(always)]
     fn element(&mut self, depth: u32) -> Option<u64> {
         self.skip_whitespace();
@@ -160,6 +141,19 @@ impl<'a> Scanner<'a> {
             return Some(leaf(3));
         }
         self.value(depth)
+    }
+
+    /// A value that is not a string (whitespace already skipped).
+    fn value(&mut self, depth: u32) -> Option<u64> {
+        match self.peek()? {
+            b'{' => self.object(depth + 1),
+            b'[' => self.array(depth + 1),
+            b't' => self.literal(b"true", 1),
+            b'f' => self.literal(b"false", 1),
+            b'n' => self.literal(b"null", 0),
+            b'-' | b'0'..=b'9' => self.number(),
+            _ => None,
+        }
     }
 
     fn literal(&mut self, word: &[u8], kind: u8) -> Option<u64> {
@@ -229,16 +223,13 @@ impl<'a> Scanner<'a> {
             return None;
         }
         self.pos += 1;
-        let mut h = FxHasher::default();
-        4u8.hash(&mut h);
-        let mut len = 0usize;
+        let mut array = ArrayShape::default();
         self.skip_whitespace();
         if self.peek()? == b']' {
             self.pos += 1;
         } else {
             loop {
-                self.element(depth)?.hash(&mut h);
-                len += 1;
+                array.push(self.element(depth)?);
                 self.skip_whitespace();
                 match self.peek()? {
                     b',' => self.pos += 1,
@@ -250,8 +241,7 @@ impl<'a> Scanner<'a> {
                 }
             }
         }
-        len.hash(&mut h);
-        Some(h.finish())
+        Some(array.finish())
     }
 
     fn object(&mut self, depth: u32) -> Option<u64> {
@@ -339,6 +329,33 @@ fn hash_key_bytes(key: &[u8]) -> u64 {
     h.finish()
 }
 
+/// An array's fingerprint, element by element: the one definition the
+/// value, the scanner and the serde visitor share (they must agree).
+struct ArrayShape {
+    hasher: FxHasher,
+    len: usize,
+}
+
+impl Default for ArrayShape {
+    fn default() -> Self {
+        let mut hasher = FxHasher::default();
+        4u8.hash(&mut hasher);
+        Self { hasher, len: 0 }
+    }
+}
+
+impl ArrayShape {
+    fn push(&mut self, element: u64) {
+        element.hash(&mut self.hasher);
+        self.len += 1;
+    }
+
+    fn finish(mut self) -> u64 {
+        self.len.hash(&mut self.hasher);
+        self.hasher.finish()
+    }
+}
+
 fn member(key: u64, shape: u64) -> u64 {
     let mut h = FxHasher::default();
     key.hash(&mut h);
@@ -395,15 +412,11 @@ impl<'de> Visitor<'de> for ShapeVisitor {
         Ok(leaf(3))
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<u64, A::Error> {
-        let mut h = FxHasher::default();
-        4u8.hash(&mut h);
-        let mut len = 0usize;
+        let mut array = ArrayShape::default();
         while let Some(child) = seq.next_element_seed(Shape)? {
-            child.hash(&mut h);
-            len += 1;
+            array.push(child);
         }
-        len.hash(&mut h);
-        Ok(h.finish())
+        Ok(array.finish())
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<u64, A::Error> {
         let (mut len, mut sum) = (0usize, 0u64);
