@@ -29,6 +29,18 @@ pub struct RecordedRequest {
     json: OnceCell<Value>,
 }
 
+/// A request that cannot even be matched: why, and its headers and body
+/// given back (the journal still shows them).
+#[derive(Debug)]
+pub struct Unreadable {
+    /// Why.
+    pub error: RequestError,
+    /// The request's headers, as received.
+    pub headers: HeaderMap,
+    /// The request's body, as received.
+    pub body: Bytes,
+}
+
 /// Why a request cannot even be matched.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RequestError {
@@ -44,53 +56,63 @@ pub enum RequestError {
 impl RecordedRequest {
     /// Reads the parts of a request. The body is parsed as JSON when its
     /// `Content-Type` says JSON, or when it has none and looks like JSON.
+    ///
+    /// An unreadable request hands its headers and body back (boxed: the
+    /// error is rare and the parts are large).
     pub fn new(
         method: Method,
         path: &str,
         query: Option<&str>,
         headers: HeaderMap,
         body: Bytes,
-    ) -> Result<Self, RequestError> {
+    ) -> Result<Self, Box<Unreadable>> {
+        match Self::json_shape(path, query, &headers, &body) {
+            Ok(json_shape) => Ok(Self {
+                json_shape,
+                method,
+                segments: DecodedPath::new(path),
+                query: query.map(decode_query).unwrap_or_default(),
+                headers,
+                body,
+                json: OnceCell::new(),
+            }),
+            Err(error) => Err(Box::new(Unreadable {
+                error,
+                headers,
+                body,
+            })),
+        }
+    }
+
+    /// Checks the path, query and body are readable; the body's structure
+    /// fingerprint when it is JSON.
+    fn json_shape(
+        path: &str,
+        query: Option<&str>,
+        headers: &HeaderMap,
+        body: &[u8],
+    ) -> Result<Option<u64>, RequestError> {
         if !valid_percent_encoding(path) || !query.is_none_or(valid_percent_encoding) {
             return Err(RequestError::BadPercentEncoding);
         }
-        let query = query
-            .map(|q| {
-                form_urlencoded::parse(q.as_bytes())
-                    .map(|(k, v)| (k.into_owned(), v.into_owned()))
-                    .collect()
-            })
-            .unwrap_or_default();
         let content_type = headers
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok());
         let declared_json = content_type.is_some_and(crate::blueprint::is_json_media_type);
         // One streaming pass validates the body and fingerprints its
         // structure; the value itself is built only if scoring needs it.
-        let json_shape = if body.is_empty() {
+        Ok(if body.is_empty() {
             None
         } else if declared_json {
-            match super::json_shape::shape_of(&body) {
-                Ok(shape) => Some(shape),
-                Err(e) => {
-                    return Err(RequestError::InvalidJson {
-                        message: e.to_string(),
-                    });
-                }
-            }
+            let shape =
+                super::json_shape::shape_of(body).map_err(|e| RequestError::InvalidJson {
+                    message: e.to_string(),
+                })?;
+            Some(shape)
         } else if content_type.is_none() {
-            super::json_shape::shape_of(&body).ok()
+            super::json_shape::shape_of(body).ok()
         } else {
             None
-        };
-        Ok(Self {
-            json_shape,
-            method,
-            segments: DecodedPath::new(path),
-            query,
-            headers,
-            body,
-            json: OnceCell::new(),
         })
     }
 
@@ -120,6 +142,13 @@ impl RecordedRequest {
     }
 }
 
+/// Decoded query pairs, in order.
+fn decode_query(query: &str) -> Vec<(String, String)> {
+    form_urlencoded::parse(query.as_bytes())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -141,6 +170,7 @@ mod tests {
             headers,
             Bytes::from(body.to_string()),
         )
+        .map_err(|unreadable| unreadable.error)
     }
 
     #[test]
@@ -163,6 +193,18 @@ mod tests {
             req("/a", Some("q=%"), None, "").unwrap_err(),
             RequestError::BadPercentEncoding
         );
+    }
+
+    #[test]
+    fn an_unreadable_request_gives_its_headers_and_body_back() {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::CONTENT_TYPE, "application/json".parse().unwrap());
+        headers.insert("api-key", "k".parse().unwrap());
+        let back =
+            RecordedRequest::new(Method::POST, "/a", None, headers, Bytes::from("{x")).unwrap_err();
+        assert!(matches!(back.error, RequestError::InvalidJson { .. }));
+        assert_eq!(back.headers.get("api-key").unwrap(), "k");
+        assert_eq!(&back.body[..], b"{x");
     }
 
     #[test]

@@ -56,9 +56,10 @@ impl HeadDeadline {
         self.due.store(ANSWERING, Ordering::Relaxed);
     }
 
-    /// The answer is made: the next head is due `timeout` from now.
-    pub(crate) fn answered(&self) {
-        let due = nanos(self.epoch.elapsed() + self.timeout);
+    /// The answer was made at `at` (now, as the service last read the
+    /// clock): the next head is due `timeout` from then.
+    pub(crate) fn answered(&self, at: Instant) {
+        let due = nanos(at.saturating_duration_since(self.epoch) + self.timeout);
         self.due.store(due, Ordering::Relaxed);
     }
 

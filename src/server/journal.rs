@@ -27,8 +27,7 @@ const BODY_SHOWN: usize = 4096;
 /// the buffer of the entry it evicts.
 #[derive(Debug, Default)]
 pub(crate) struct Seen {
-    /// The request's headers, when it could be read.
-    pub headers: Option<HeaderMap>,
+    pub headers: HeaderMap,
     pub body: Bytes,
 }
 
@@ -71,7 +70,7 @@ impl Snapshot {
     /// Fills `buf` (emptied first).
     fn fill(mut buf: Vec<u8>, target: &str, seen: Option<&Seen>, label: Option<&str>) -> Self {
         buf.clear();
-        let headers = seen.and_then(|s| s.headers.as_ref());
+        let headers = seen.map(|s| &s.headers);
         let body = seen.map_or(&[][..], |s| &s.body[..]);
         let shown = &body[..body.len().min(BODY_SHOWN)];
         buf.extend_from_slice(target.as_bytes());
@@ -392,7 +391,7 @@ mod tests {
         let mut headers = HeaderMap::new();
         headers.insert("x-long", "v".repeat(300).parse().unwrap());
         let seen = Seen {
-            headers: Some(headers),
+            headers,
             body: Bytes::from(vec![b'b'; 500]),
         };
         record(&journal, "/first?q=1", Some(seen), Some("A > B > #1"));

@@ -96,8 +96,8 @@ pub(crate) async fn serve_state(
                     conn_state.deadline.answering();
                     let conn = conn_state.clone();
                     async move {
-                        let res = handle(&conn.state, req).await;
-                        conn.deadline.answered();
+                        let (res, done) = handle(&conn.state, req).await;
+                        conn.deadline.answered(done);
                         Ok::<_, std::convert::Infallible>(res)
                     }
                 });

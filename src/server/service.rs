@@ -18,7 +18,9 @@ use super::log::{RequestLine, RequestLog};
 use super::problem::Problem;
 use crate::blueprint::edit_distance;
 use crate::contract::{Contract, Endpoint};
-use crate::matching::{MatchOutcome, RecordedRequest, RequestError, allowed_methods, select};
+use crate::matching::{
+    MatchOutcome, RecordedRequest, RequestError, Unreadable, allowed_methods, select,
+};
 use crate::reload::LiveContract;
 use crate::validate::Violation;
 
@@ -81,12 +83,14 @@ impl State {
 }
 
 /// Handles one request. Never fails: every problem becomes a response.
+/// Also returns when the answer was made (the clock read the log's
+/// duration took, which the connection's next head deadline counts from).
 ///
 /// The body is read first (the only wait); everything after runs without
 /// yielding, on a contract snapshot that costs no reference count
 /// (`arc_swap` guard). The journal copies the request once the answer is
 /// made.
-pub(crate) async fn handle<B>(state: &State, req: Request<B>) -> Response<Full<Bytes>>
+pub(crate) async fn handle<B>(state: &State, req: Request<B>) -> (Response<Full<Bytes>>, Instant)
 where
     B: Body<Data = Bytes>,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
@@ -120,15 +124,13 @@ where
         return finish(state, &contract, res, &head, started, answered);
     }
 
-    // Refuse an oversized body before reading it.
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    let bytes = if declared.is_some_and(|n| n > state.config.max_body as u64) {
-        None
-    } else {
-        read_body(body, state.config.max_body).await
+    // A body of known length (`Content-Length`, which hyper holds the body
+    // to) is refused before it is read when too large, and read without
+    // counting; only a body of unknown length (chunked) is counted.
+    let bytes = match body.size_hint().exact() {
+        Some(n) if n > state.config.max_body as u64 => None,
+        Some(_) => read_body(body).await,
+        None => read_body(Limited::new(body, state.config.max_body)).await,
     };
     let contract = state.live.guard();
     let res = match bytes {
@@ -143,7 +145,7 @@ where
         ),
         None => {
             answered.seen = state.journal.enabled().then(|| Seen {
-                headers: Some(headers),
+                headers,
                 body: Bytes::new(),
             });
             too_large(state, &mut answered)
@@ -152,18 +154,18 @@ where
     finish(state, &contract, res, &head, started, answered)
 }
 
-/// The whole body, or `None` past `limit` bytes (or when the client goes
-/// away). Most bodies arrive as one frame (or none): those are returned
-/// as they are, without `collect`'s list of frames.
-async fn read_body<B>(body: B, limit: usize) -> Option<Bytes>
+/// The whole body, or `None` when it cannot be read (past `Limited`'s
+/// limit, or the client went away). Most bodies arrive as one frame (or
+/// none): those are returned as they are, without `collect`'s list of
+/// frames.
+async fn read_body<B>(body: B) -> Option<Bytes>
 where
     B: Body<Data = Bytes>,
-    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
     if body.is_end_stream() {
         return Some(Bytes::new());
     }
-    let mut body = std::pin::pin!(Limited::new(body, limit));
+    let mut body = std::pin::pin!(body);
     let mut whole = Bytes::new();
     let mut more: Option<bytes::BytesMut> = None;
     while let Some(frame) = body.frame().await {
@@ -192,7 +194,8 @@ struct Head<'r> {
     origin: Option<HeaderValue>,
 }
 
-/// CORS headers, coverage count, log line and journal entry of an answer.
+/// CORS headers, coverage count, log line and journal entry of an answer;
+/// the answer and when it was made.
 fn finish(
     state: &State,
     contract: &Contract,
@@ -200,7 +203,7 @@ fn finish(
     head: &Head<'_>,
     started: Instant,
     mut answered: Answered,
-) -> Response<Full<Bytes>> {
+) -> (Response<Full<Bytes>>, Instant) {
     let documented = answered.transaction.map(|id| contract.transaction(id));
     if let Some(tx) = documented {
         tx.add_served(1);
@@ -213,7 +216,9 @@ fn finish(
         let expose = documented.and_then(|tx| tx.response.expose_headers.as_ref());
         cors::decorate(res.headers_mut(), origin, expose);
     }
-    let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+    let done = Instant::now();
+    let micros =
+        u64::try_from(done.saturating_duration_since(started).as_micros()).unwrap_or(u64::MAX);
     let uri = head.uri;
     let target = uri.path_and_query().map_or(uri.path(), |p| p.as_str());
     state.log.write(&RequestLine {
@@ -236,7 +241,7 @@ fn finish(
             micros,
         });
     }
-    res
+    (res, done)
 }
 
 /// What answered a request, for the log and CORS (no allocation).
@@ -280,7 +285,7 @@ fn answer(
                 headers.get(header::ACCESS_CONTROL_REQUEST_HEADERS),
             );
             label.seen = journal.then(|| Seen {
-                headers: Some(headers),
+                headers,
                 body: bytes,
             });
             return res;
@@ -288,33 +293,29 @@ fn answer(
     }
 
     let head = method == Method::HEAD;
-    // Kept for the journal only if the request cannot be read.
-    let raw = journal.then(|| bytes.clone());
-    let unread = |body: Option<Bytes>| {
-        body.map(|body| Seen {
-            headers: None,
-            body,
-        })
-    };
     let request = match RecordedRequest::new(method.clone(), path, uri.query(), headers, bytes) {
         Ok(r) => r,
-        Err(RequestError::BadPercentEncoding) => {
-            label.seen = unread(raw);
-            return miss(
-                label,
-                Problem::BadPercentEncoding,
-                format!("`{uri}` has a `%` that is not followed by two hex digits"),
-                json!({}),
-            );
-        }
-        Err(RequestError::InvalidJson { message }) => {
-            label.seen = unread(raw);
-            return miss(
-                label,
-                Problem::InvalidJson,
-                format!("the body is not valid JSON: {message}"),
-                json!({}),
-            );
+        Err(unreadable) => {
+            let Unreadable {
+                error,
+                headers,
+                body,
+            } = *unreadable;
+            label.seen = journal.then(|| Seen { headers, body });
+            return match error {
+                RequestError::BadPercentEncoding => miss(
+                    label,
+                    Problem::BadPercentEncoding,
+                    format!("`{uri}` has a `%` that is not followed by two hex digits"),
+                    json!({}),
+                ),
+                RequestError::InvalidJson { message } => miss(
+                    label,
+                    Problem::InvalidJson,
+                    format!("the body is not valid JSON: {message}"),
+                    json!({}),
+                ),
+            };
         }
     };
 
@@ -393,13 +394,9 @@ fn answer(
             )
         }
     };
-    drop(raw);
     if journal {
         let (headers, body) = request.into_parts();
-        label.seen = Some(Seen {
-            headers: Some(headers),
-            body,
-        });
+        label.seen = Some(Seen { headers, body });
     }
     res
 }

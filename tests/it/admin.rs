@@ -89,6 +89,33 @@ async fn the_journal_records_matches_misses_and_violations() {
 }
 
 #[tokio::test]
+async fn an_unreadable_request_is_journaled_with_its_headers_and_body() {
+    let server = TestServer::start("specs/retailers.apib");
+    let client = Client::new();
+    let res = client
+        .post(server.url("/retailers/api/v1/whatsapp/send_notification_by_id"))
+        .header("content-type", "application/json")
+        .header("api-key", "seen")
+        .body("{\"phone_number\":")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400);
+    let all = get_json(&client, server.url("/__mock/requests")).await;
+    let entry = &all["requests"][0];
+    assert_eq!(entry["problem"], "invalid-json", "{all:#}");
+    assert_eq!(entry["body"], "{\"phone_number\":");
+    assert!(
+        entry["headers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|h| h[0] == "api-key" && h[1] == "seen"),
+        "{entry:#}"
+    );
+}
+
+#[tokio::test]
 async fn the_journal_is_bounded() {
     let server = TestServer::with_config("specs/retailers.apib", config(|c| c.journal_size = 2));
     let client = Client::new();
