@@ -5,8 +5,7 @@ use std::hint::black_box;
 
 use apib_mock::contract::Contract;
 use apib_mock::load::parse_bytes;
-use apib_mock::matching::{RecordedRequest, select};
-use bytes::Bytes;
+use apib_mock::matching::{RecordedRequest, RequestHeaders, select};
 use criterion::{Criterion, criterion_group, criterion_main};
 use hyper::Method;
 use hyper::header::{HeaderMap, HeaderValue};
@@ -34,14 +33,15 @@ fn select_benches(c: &mut Criterion) {
     let (doc, _) = parse_bytes("retailers.apib", include_bytes!("../specs/retailers.apib"));
     let (contract, _) = Contract::compile(&[doc]);
     let mut group = c.benchmark_group("request");
+    let (get_headers, post_headers) = (headers(false), headers(true));
     group.bench_function("get_agents", |b| {
         b.iter(|| {
             let req = RecordedRequest::new(
-                Method::GET,
+                &Method::GET,
                 "/retailers/api/v1/agents",
                 None,
-                headers(false),
-                Bytes::new(),
+                RequestHeaders::new(&get_headers),
+                &[],
             )
             .unwrap();
             black_box(select(&contract, &req));
@@ -50,11 +50,11 @@ fn select_benches(c: &mut Criterion) {
     group.bench_function("post_notification", |b| {
         b.iter(|| {
             let req = RecordedRequest::new(
-                Method::POST,
+                &Method::POST,
                 "/retailers/api/v1/whatsapp/send_notification_by_id",
                 None,
-                headers(true),
-                Bytes::from_static(POST_BODY.as_bytes()),
+                RequestHeaders::new(&post_headers),
+                POST_BODY.as_bytes(),
             )
             .unwrap();
             black_box(select(&contract, &req));

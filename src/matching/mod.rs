@@ -12,5 +12,5 @@ mod select;
 
 pub use crate::contract::path_pattern::DecodedPath;
 pub use negotiate::Preference;
-pub use request::{RecordedRequest, RequestError, Unreadable};
+pub use request::{RecordedRequest, RequestError, RequestHeaders};
 pub use select::{MatchOutcome, allowed_methods, select};

@@ -1,44 +1,78 @@
-//! The incoming request, read once into our own type so every check is
-//! synchronous and hyper-free.
+//! The incoming request, read once into a view of its own so every check
+//! is synchronous and hyper-free.
 
 use std::cell::OnceCell;
 
-use bytes::Bytes;
-use hyper::header::HeaderMap;
+use hyper::header::{HeaderMap, HeaderName, HeaderValue};
 use hyper::{Method, header};
 use serde_json::Value;
 
 use crate::contract::path_pattern::{DecodedPath, valid_percent_encoding};
 
-/// An HTTP request as the matcher sees it.
+/// The `Prefer` header (RFC 7240).
+pub(crate) const PREFER: HeaderName = HeaderName::from_static("prefer");
+
+/// A request's headers, with the ones the server reads by name found in
+/// one pass over them: each `HeaderMap::get` hashes the name (~110
+/// instructions), and a request was looked up four times.
+#[derive(Debug, Clone, Copy)]
+pub struct RequestHeaders<'r> {
+    /// All of them.
+    pub all: &'r HeaderMap,
+    /// The first value of each of these.
+    pub content_type: Option<&'r HeaderValue>,
+    pub accept: Option<&'r HeaderValue>,
+    pub prefer: Option<&'r HeaderValue>,
+    pub origin: Option<&'r HeaderValue>,
+}
+
+impl<'r> RequestHeaders<'r> {
+    /// Finds the named headers (comparing a name costs no hashing: the
+    /// standard ones are one byte).
+    pub fn new(all: &'r HeaderMap) -> Self {
+        let mut found = Self {
+            all,
+            content_type: None,
+            accept: None,
+            prefer: None,
+            origin: None,
+        };
+        for (name, value) in all {
+            let slot = if name == header::CONTENT_TYPE {
+                &mut found.content_type
+            } else if name == header::ACCEPT {
+                &mut found.accept
+            } else if name == header::ORIGIN {
+                &mut found.origin
+            } else if name == PREFER {
+                &mut found.prefer
+            } else {
+                continue;
+            };
+            slot.get_or_insert(value);
+        }
+        found
+    }
+}
+
+/// An HTTP request as the matcher sees it: borrowed parts, and what
+/// matching needs decoded.
 #[derive(Debug)]
-pub struct RecordedRequest {
+pub struct RecordedRequest<'r> {
     /// The method.
-    pub method: Method,
+    pub method: &'r Method,
     /// Decoded, non-empty path segments.
     pub segments: DecodedPath,
     /// Decoded query pairs, in order.
     pub query: Vec<(String, String)>,
-    /// All headers.
-    pub headers: HeaderMap,
+    /// The headers.
+    pub headers: RequestHeaders<'r>,
     /// The whole body.
-    pub body: Bytes,
+    pub body: &'r [u8],
     /// The structure fingerprint of the body, when the body is JSON.
     pub json_shape: Option<u64>,
     /// The body as a JSON value, parsed on first use (see `json`).
     json: OnceCell<Value>,
-}
-
-/// A request that cannot even be matched: why, and its headers and body
-/// given back (the journal still shows them).
-#[derive(Debug)]
-pub struct Unreadable {
-    /// Why.
-    pub error: RequestError,
-    /// The request's headers, as received.
-    pub headers: HeaderMap,
-    /// The request's body, as received.
-    pub body: Bytes,
 }
 
 /// Why a request cannot even be matched.
@@ -53,55 +87,24 @@ pub enum RequestError {
     },
 }
 
-impl RecordedRequest {
+impl<'r> RecordedRequest<'r> {
     /// Reads the parts of a request. The body is parsed as JSON when its
     /// `Content-Type` says JSON, or when it has none and looks like JSON.
-    ///
-    /// An unreadable request hands its headers and body back (boxed: the
-    /// error is rare and the parts are large).
     pub fn new(
-        method: Method,
+        method: &'r Method,
         path: &str,
         query: Option<&str>,
-        headers: HeaderMap,
-        body: Bytes,
-    ) -> Result<Self, Box<Unreadable>> {
-        match Self::json_shape(path, query, &headers, &body) {
-            Ok(json_shape) => Ok(Self {
-                json_shape,
-                method,
-                segments: DecodedPath::new(path),
-                query: query.map(decode_query).unwrap_or_default(),
-                headers,
-                body,
-                json: OnceCell::new(),
-            }),
-            Err(error) => Err(Box::new(Unreadable {
-                error,
-                headers,
-                body,
-            })),
-        }
-    }
-
-    /// Checks the path, query and body are readable; the body's structure
-    /// fingerprint when it is JSON.
-    fn json_shape(
-        path: &str,
-        query: Option<&str>,
-        headers: &HeaderMap,
-        body: &[u8],
-    ) -> Result<Option<u64>, RequestError> {
+        headers: RequestHeaders<'r>,
+        body: &'r [u8],
+    ) -> Result<Self, RequestError> {
         if !valid_percent_encoding(path) || !query.is_none_or(valid_percent_encoding) {
             return Err(RequestError::BadPercentEncoding);
         }
-        let content_type = headers
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok());
+        let content_type = headers.content_type.and_then(|v| v.to_str().ok());
         let declared_json = content_type.is_some_and(crate::blueprint::is_json_media_type);
         // One streaming pass validates the body and fingerprints its
         // structure; the value itself is built only if scoring needs it.
-        Ok(if body.is_empty() {
+        let json_shape = if body.is_empty() {
             None
         } else if declared_json {
             let shape =
@@ -113,6 +116,15 @@ impl RecordedRequest {
             super::json_shape::shape_of(body).ok()
         } else {
             None
+        };
+        Ok(Self {
+            json_shape,
+            method,
+            segments: DecodedPath::new(path),
+            query: query.map(decode_query).unwrap_or_default(),
+            headers,
+            body,
+            json: OnceCell::new(),
         })
     }
 
@@ -122,23 +134,18 @@ impl RecordedRequest {
         self.json_shape?;
         Some(
             self.json
-                .get_or_init(|| serde_json::from_slice(&self.body).unwrap_or(Value::Null)),
+                .get_or_init(|| serde_json::from_slice(self.body).unwrap_or(Value::Null)),
         )
-    }
-
-    /// The headers and the body, given back.
-    pub fn into_parts(self) -> (HeaderMap, Bytes) {
-        (self.headers, self.body)
     }
 
     /// The first value of header `name`, if it is text.
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).and_then(|v| v.to_str().ok())
+        self.headers.all.get(name).and_then(|v| v.to_str().ok())
     }
 
     /// The body as text (lossy).
     pub fn body_text(&self) -> std::borrow::Cow<'_, str> {
-        String::from_utf8_lossy(&self.body)
+        String::from_utf8_lossy(self.body)
     }
 }
 
@@ -153,32 +160,41 @@ fn decode_query(query: &str) -> Vec<(String, String)> {
 mod tests {
     use super::*;
 
-    fn req(
+    /// Reads a POST with `ct` as its Content-Type; the error, or the
+    /// decoded segments, query and JSON body.
+    #[allow(clippy::type_complexity)]
+    fn read(
         path: &str,
         query: Option<&str>,
         ct: Option<&str>,
         body: &str,
-    ) -> Result<RecordedRequest, RequestError> {
+    ) -> Result<(Vec<String>, Vec<(String, String)>, Option<Value>), RequestError> {
         let mut headers = HeaderMap::new();
         if let Some(ct) = ct {
             headers.insert(header::CONTENT_TYPE, ct.parse().unwrap());
         }
-        RecordedRequest::new(
-            Method::POST,
+        let r = RecordedRequest::new(
+            &Method::POST,
             path,
             query,
-            headers,
-            Bytes::from(body.to_string()),
-        )
-        .map_err(|unreadable| unreadable.error)
+            RequestHeaders::new(&headers),
+            body.as_bytes(),
+        )?;
+        let segments = r
+            .segments
+            .segments()
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        Ok((segments, r.query.clone(), r.json().cloned()))
     }
 
     #[test]
     fn query_and_path_are_decoded() {
-        let r = req("/a%20b/c", Some("x=1+2&y=%C3%A9"), None, "").unwrap();
-        assert_eq!(r.segments.segments().as_slice(), ["a b", "c"]);
+        let (segments, query, _) = read("/a%20b/c", Some("x=1+2&y=%C3%A9"), None, "").unwrap();
+        assert_eq!(segments, ["a b", "c"]);
         assert_eq!(
-            r.query,
+            query,
             [("x".into(), "1 2".into()), ("y".into(), "é".into())]
         );
     }
@@ -186,43 +202,45 @@ mod tests {
     #[test]
     fn invalid_percent_encoding_is_refused() {
         assert_eq!(
-            req("/a%zz", None, None, "").unwrap_err(),
+            read("/a%zz", None, None, "").unwrap_err(),
             RequestError::BadPercentEncoding
         );
         assert_eq!(
-            req("/a", Some("q=%"), None, "").unwrap_err(),
+            read("/a", Some("q=%"), None, "").unwrap_err(),
             RequestError::BadPercentEncoding
         );
-    }
-
-    #[test]
-    fn an_unreadable_request_gives_its_headers_and_body_back() {
-        let mut headers = HeaderMap::new();
-        headers.insert(header::CONTENT_TYPE, "application/json".parse().unwrap());
-        headers.insert("api-key", "k".parse().unwrap());
-        let back =
-            RecordedRequest::new(Method::POST, "/a", None, headers, Bytes::from("{x")).unwrap_err();
-        assert!(matches!(back.error, RequestError::InvalidJson { .. }));
-        assert_eq!(back.headers.get("api-key").unwrap(), "k");
-        assert_eq!(&back.body[..], b"{x");
     }
 
     #[test]
     fn declared_json_must_parse_and_undeclared_json_is_sniffed() {
         assert!(matches!(
-            req("/", None, Some("application/json"), "{").unwrap_err(),
+            read("/", None, Some("application/json"), "{").unwrap_err(),
             RequestError::InvalidJson { .. }
         ));
         assert_eq!(
-            req("/", None, None, "{\"a\":1}").unwrap().json().cloned(),
+            read("/", None, None, "{\"a\":1}").unwrap().2,
             Some(serde_json::json!({"a": 1}))
         );
         assert_eq!(
-            req("/", None, Some("text/plain"), "{\"a\":1}")
-                .unwrap()
-                .json()
-                .cloned(),
+            read("/", None, Some("text/plain"), "{\"a\":1}").unwrap().2,
             None
         );
+    }
+
+    #[test]
+    fn the_named_headers_are_the_first_values_of_their_names() {
+        let mut all = HeaderMap::new();
+        all.append("slug", "s".parse().unwrap());
+        all.append("accept", "text/html".parse().unwrap());
+        all.append("Accept", "application/json".parse().unwrap());
+        all.append("prefer", "status=404".parse().unwrap());
+        all.append("content-type", "application/json".parse().unwrap());
+        let found = RequestHeaders::new(&all);
+        assert_eq!(found.accept.unwrap(), "text/html");
+        assert_eq!(found.prefer.unwrap(), "status=404");
+        assert_eq!(found.content_type.unwrap(), "application/json");
+        assert_eq!(found.origin, None);
+        all.insert("origin", "http://x".parse().unwrap());
+        assert_eq!(RequestHeaders::new(&all).origin.unwrap(), "http://x");
     }
 }

@@ -12,11 +12,8 @@
 //! documented headers (pass 3); the common request never needs either.
 
 use hyper::Method;
-use hyper::header::{self, HeaderName, HeaderValue};
+use hyper::header::HeaderValue;
 use smallvec::SmallVec;
-
-/// The `Prefer` header (RFC 7240).
-const PREFER: HeaderName = HeaderName::from_static("prefer");
 
 use super::json_shape::similarity;
 use super::negotiate::{Accept, Preference};
@@ -133,21 +130,21 @@ pub fn select(contract: &Contract, req: &RecordedRequest) -> MatchOutcome {
     }
     let preference = req
         .headers
-        .get(&PREFER)
+        .prefer
         .and_then(|v| v.to_str().ok())
         .and_then(Preference::parse);
     let negotiation = Negotiation {
         // When every candidate answers with one media type, `Accept` scores
         // them all alike: not worth parsing.
         accept_header: (!one_media_type(contract, &candidates))
-            .then(|| req.headers.get(header::ACCEPT))
+            .then_some(req.headers.accept)
             .flatten()
             .and_then(|v| v.to_str().ok()),
         accept: std::cell::OnceCell::new(),
         last_accept: Default::default(),
         content_type: req
             .headers
-            .get(header::CONTENT_TYPE)
+            .content_type
             .and_then(|v| v.to_str().ok())
             .map(|ct| ct[..memchr::memchr(b';', ct.as_bytes()).unwrap_or(ct.len())].trim())
             .map(|essence| (essence, !essence.bytes().any(|b| b.is_ascii_uppercase()))),
@@ -260,7 +257,7 @@ pub fn select(contract: &Contract, req: &RecordedRequest) -> MatchOutcome {
                 Some(at) => at,
                 None => {
                     let names = &contract.endpoints()[tx.endpoint].scoring.header_names;
-                    let values = names.iter().map(|name| req.headers.get(name)).collect();
+                    let values = names.iter().map(|name| req.headers.all.get(name)).collect();
                     found.push((tx.endpoint, values));
                     found.len() - 1
                 }
@@ -309,9 +306,9 @@ fn candidates(contract: &Contract, req: &RecordedRequest) -> (SmallVec<[usize; 4
         found.extend(
             ids.iter()
                 .copied()
-                .filter(|&e| endpoints[e].method == req.method),
+                .filter(|&e| endpoints[e].method == *req.method),
         );
-        if found.is_empty() && req.method == Method::HEAD {
+        if found.is_empty() && *req.method == Method::HEAD {
             found.extend(
                 ids.iter()
                     .copied()

@@ -7,7 +7,7 @@ use std::time::Instant;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Body;
-use hyper::header::{self, HeaderMap, HeaderName, HeaderValue};
+use hyper::header::{self, HeaderName, HeaderValue};
 use hyper::{Method, Request, Response};
 use serde_json::json;
 
@@ -19,7 +19,7 @@ use super::problem::Problem;
 use crate::blueprint::edit_distance;
 use crate::contract::{Contract, Endpoint};
 use crate::matching::{
-    MatchOutcome, RecordedRequest, RequestError, Unreadable, allowed_methods, select,
+    MatchOutcome, RecordedRequest, RequestError, RequestHeaders, allowed_methods, select,
 };
 use crate::reload::LiveContract;
 use crate::validate::Violation;
@@ -104,13 +104,12 @@ where
         ..
     } = parts;
     let mut answered = Answered::default();
+    let found = RequestHeaders::new(&headers);
     let head = Head {
         method: &method,
         uri: &uri,
-        origin: headers
-            .get(header::ORIGIN)
-            .filter(|_| state.config.cors)
-            .cloned(),
+        // Cloned (a reference count) only when a browser sent one.
+        origin: found.origin.filter(|_| state.config.cors).cloned(),
     };
 
     // The mock's own API, under a prefix no documented route uses.
@@ -133,24 +132,16 @@ where
         None => read_body(Limited::new(body, state.config.max_body)).await,
     };
     let contract = state.live.guard();
-    let res = match bytes {
-        Some(bytes) => answer(
-            state,
-            &contract,
-            &method,
-            &uri,
-            headers,
-            bytes,
-            &mut answered,
-        ),
-        None => {
-            answered.seen = state.journal.enabled().then(|| Seen {
-                headers,
-                body: Bytes::new(),
-            });
-            too_large(state, &mut answered)
-        }
+    let res = match &bytes {
+        Some(bytes) => answer(state, &contract, &method, &uri, found, bytes, &mut answered),
+        None => too_large(state, &mut answered),
     };
+    if state.journal.enabled() {
+        answered.seen = Some(Seen {
+            headers,
+            body: bytes.unwrap_or_default(),
+        });
+    }
     finish(state, &contract, res, &head, started, answered)
 }
 
@@ -262,64 +253,54 @@ fn answer(
     contract: &Contract,
     method: &Method,
     uri: &hyper::Uri,
-    headers: HeaderMap,
-    bytes: Bytes,
+    headers: RequestHeaders<'_>,
+    body: &[u8],
     label: &mut Answered,
 ) -> Response<Full<Bytes>> {
     let path = uri.path();
-    let journal = state.journal.enabled();
 
     // CORS preflight for a documented path, unless the spec documents
     // OPTIONS there itself.
     if state.config.cors
         && method == Method::OPTIONS
-        && headers.contains_key(header::ACCESS_CONTROL_REQUEST_METHOD)
+        && headers
+            .all
+            .contains_key(header::ACCESS_CONTROL_REQUEST_METHOD)
     {
         let segments = crate::contract::path_pattern::split_path(path);
         let methods = allowed_methods(contract, &segments);
         if !methods.is_empty() && !methods.contains(&Method::OPTIONS) {
             label.problem = "cors-preflight";
-            let res = cors::preflight(
-                headers.get(header::ORIGIN),
+            return cors::preflight(
+                headers.origin,
                 &methods,
-                headers.get(header::ACCESS_CONTROL_REQUEST_HEADERS),
+                headers.all.get(header::ACCESS_CONTROL_REQUEST_HEADERS),
             );
-            label.seen = journal.then(|| Seen {
-                headers,
-                body: bytes,
-            });
-            return res;
         }
     }
 
     let head = method == Method::HEAD;
-    let request = match RecordedRequest::new(method.clone(), path, uri.query(), headers, bytes) {
+    let request = match RecordedRequest::new(method, path, uri.query(), headers, body) {
         Ok(r) => r,
-        Err(unreadable) => {
-            let Unreadable {
-                error,
-                headers,
-                body,
-            } = *unreadable;
-            label.seen = journal.then(|| Seen { headers, body });
-            return match error {
-                RequestError::BadPercentEncoding => miss(
-                    label,
-                    Problem::BadPercentEncoding,
-                    format!("`{uri}` has a `%` that is not followed by two hex digits"),
-                    json!({}),
-                ),
-                RequestError::InvalidJson { message } => miss(
-                    label,
-                    Problem::InvalidJson,
-                    format!("the body is not valid JSON: {message}"),
-                    json!({}),
-                ),
-            };
+        Err(RequestError::BadPercentEncoding) => {
+            return miss(
+                label,
+                Problem::BadPercentEncoding,
+                format!("`{uri}` has a `%` that is not followed by two hex digits"),
+                json!({}),
+            );
+        }
+        Err(RequestError::InvalidJson { message }) => {
+            return miss(
+                label,
+                Problem::InvalidJson,
+                format!("the body is not valid JSON: {message}"),
+                json!({}),
+            );
         }
     };
 
-    let res = match select(contract, &request) {
+    match select(contract, &request) {
         MatchOutcome::Matched {
             transaction,
             preference_applied,
@@ -393,12 +374,7 @@ fn answer(
                 json!({ "available": offered }),
             )
         }
-    };
-    if journal {
-        let (headers, body) = request.into_parts();
-        label.seen = Some(Seen { headers, body });
     }
-    res
 }
 
 /// The documented response of `tx`, exactly as written.

@@ -193,7 +193,7 @@ impl Rules {
             }
         }
         for (name, source) in &self.headers {
-            if !req.headers.contains_key(name) {
+            if !req.headers.all.contains_key(name) {
                 out.push(Violation {
                     place: "header",
                     at: name.as_str().to_string(),
