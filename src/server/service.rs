@@ -173,6 +173,12 @@ where
             }
             Some(joined) => joined.extend_from_slice(&data),
         }
+        // A body of known length is over with its last byte: asking for
+        // the end would wait for hyper to close the body, a round trip
+        // through the connection's task (the same task) for every request.
+        if body.is_end_stream() {
+            break;
+        }
     }
     Some(more.map_or(whole, bytes::BytesMut::freeze))
 }

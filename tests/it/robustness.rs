@@ -114,6 +114,48 @@ async fn bodies_over_the_limit_get_413_declared_or_chunked() {
 }
 
 #[tokio::test]
+async fn pipelined_requests_with_bodies_are_answered_in_order() {
+    let server = TestServer::start("specs/retailers.apib");
+    let post = |body: &str| {
+        format!(
+            "POST {NOTIFY} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        )
+    };
+    // One write: a 3-parameter POST (200), a phone-only POST (400), a
+    // chunked one (2 parameters: 400), then a GET that closes.
+    let three = r#"{"phone_number":"+593999999999","internal_id":"997dd550-c8d8-4bf7-ad98-a5ac4844a1ed","template_params":["a","b","c"]}"#;
+    let two = r#"{"phone_number":"+593999999999","internal_id":"997dd550-c8d8-4bf7-ad98-a5ac4844a1ed","template_params":["a","b"]}"#;
+    let raw = format!(
+        "{}{}POST {NOTIFY} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n{:x}\r\n{two}\r\n0\r\n\r\nGET /retailers/api/v1/agents HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        post(three),
+        post(r#"{"phone_number":"+593999999999"}"#),
+        two.len(),
+    );
+    let answer = raw_exchange(&server, raw.as_bytes()).await;
+    let statuses: Vec<&str> = answer
+        .match_indices("HTTP/1.1 ")
+        .map(|(at, _)| &answer[at + 9..at + 12])
+        .collect();
+    assert_eq!(statuses, ["200", "400", "400", "200"], "{answer}");
+    let labels: Vec<&str> = answer
+        .lines()
+        .filter_map(|l| l.strip_prefix("apib-mock-transaction: "))
+        .collect();
+    let send = "Notifications > Notifications > Send a notification by ID";
+    assert_eq!(
+        labels,
+        [
+            format!("{send} > #4"),
+            format!("{send} > #1"),
+            format!("{send} > #3"),
+            "Agents > Agents > Get agents > #1".to_string(),
+        ],
+        "{answer}"
+    );
+}
+
+#[tokio::test]
 async fn a_slow_client_is_cut_off_while_others_are_served() {
     let config = ServeConfig {
         header_read_timeout: Duration::from_millis(500),
