@@ -23,14 +23,17 @@ port=${PORT:-18999}
 agents=http://127.0.0.1:$port/retailers/api/v1/agents
 notify=http://127.0.0.1:$port/retailers/api/v1/whatsapp/send_notification_by_id
 pid=
+# Server output goes to a file, as in the harness (the request log is
+# part of the cost measured).
+server_log=${SERVER_LOG:-$(mktemp)}
 start() {
-  taskset -c 0 "$@" >/dev/null 2>&1 &
+  taskset -c 0 "$@" >>"$server_log" 2>&1 &
   pid=$!
   for _ in $(seq 100); do curl -s -o /dev/null "$agents" && return; sleep 0.05; done
   echo "server did not start: $*" >&2
   exit 1
 }
-stop() { kill "$pid"; wait "$pid" 2>/dev/null || true; }
+stop() { kill "$pid"; wait "$pid" 2>/dev/null || true; : >"$server_log"; }
 trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null || true' EXIT
 load() {
   local lua=$1 url=$2
