@@ -39,6 +39,11 @@ struct Args {
     /// Clients loading another route meanwhile.
     #[arg(long, default_value_t = 0)]
     load: usize,
+    /// Pause between a change being served and the next save, in ms (0:
+    /// save again at once, while the server may still be freeing the
+    /// contract the previous reload replaced).
+    #[arg(long, default_value_t = 0)]
+    gap: u64,
 }
 
 /// The spec text with `marker` in the body of the route that is polled.
@@ -142,6 +147,7 @@ async fn main() {
         let (text, _, _, marker) = spec(args.actions, round);
         let tmp = path.with_extension("apib.tmp");
         std::fs::write(&tmp, &text).expect("write");
+        tokio::time::sleep(Duration::from_millis(args.gap)).await;
         let t0 = Instant::now();
         std::fs::rename(&tmp, &path).expect("rename");
         loop {
