@@ -113,10 +113,12 @@ pub(crate) fn decode(segment: &str) -> String {
 
 /// True when every `%` in `raw` starts a valid `%XX` escape.
 pub(crate) fn valid_percent_encoding(raw: &str) -> bool {
+    memchr::memchr(b'%', raw.as_bytes()).is_none() || valid_escapes(raw)
+}
+
+/// [`valid_percent_encoding`] once a `%` is known to be there.
+fn valid_escapes(raw: &str) -> bool {
     let bytes = raw.as_bytes();
-    if memchr::memchr(b'%', bytes).is_none() {
-        return true; // the common case
-    }
     let mut i = 0;
     while i < bytes.len() {
         if bytes[i] == b'%' {
@@ -156,8 +158,14 @@ pub struct DecodedPath {
 }
 
 impl DecodedPath {
-    /// Splits and decodes `raw` (percent-decoding each segment).
-    pub fn new(raw: &str) -> Self {
+    /// Splits and decodes `raw` (percent-decoding each segment); `None`
+    /// when a `%` does not start a valid `%XX` escape. One search for `%`
+    /// serves both the check and the decoding.
+    pub fn new(raw: &str) -> Option<Self> {
+        let escaped = memchr::memchr(b'%', raw.as_bytes()).is_some();
+        if escaped && !valid_escapes(raw) {
+            return None;
+        }
         let mut path = DecodedPath {
             text: String::with_capacity(raw.len()),
             bounds: Default::default(),
@@ -167,7 +175,6 @@ impl DecodedPath {
         // Segments are short: a plain loop finds each `/` for less than a
         // call into a SIMD search costs.
         let bytes = raw.as_bytes();
-        let escaped = memchr::memchr(b'%', bytes).is_some();
         let mut from = 0;
         while from <= bytes.len() {
             let to = bytes[from..]
@@ -193,7 +200,7 @@ impl DecodedPath {
             }
             path.bounds.push((start as u32, path.text.len() as u32));
         }
-        path
+        Some(path)
     }
 
     /// The decoded segments joined by `/`, unless a segment holds a `/`
@@ -259,13 +266,14 @@ mod tests {
         assert!(!valid_percent_encoding("/a%2"));
         assert!(!valid_percent_encoding("/a%zz"));
         assert_eq!(split_path("/a%20b//c/"), ["a b", "c"]);
-        let p = DecodedPath::new("/a%20b//c/");
+        assert!(DecodedPath::new("/a%2").is_none());
+        let p = DecodedPath::new("/a%20b//c/").unwrap();
         assert_eq!(p.segments().as_slice(), ["a b", "c"]);
         assert_eq!((p.len(), p.get(1), p.get(2)), (2, Some("c"), None));
         assert_eq!(p.joined(), Some("a b/c"));
-        assert_eq!(DecodedPath::new("/").joined(), Some(""));
+        assert_eq!(DecodedPath::new("/").unwrap().joined(), Some(""));
         // A decoded `/` inside a segment makes the joined text ambiguous.
-        let slash = DecodedPath::new("/a%2Fb/c");
+        let slash = DecodedPath::new("/a%2Fb/c").unwrap();
         assert_eq!(slash.segments().as_slice(), ["a/b", "c"]);
         assert_eq!(slash.joined(), None);
     }

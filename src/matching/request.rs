@@ -97,7 +97,8 @@ impl<'r> RecordedRequest<'r> {
         headers: RequestHeaders<'r>,
         body: &'r [u8],
     ) -> Result<Self, RequestError> {
-        if !valid_percent_encoding(path) || !query.is_none_or(valid_percent_encoding) {
+        let segments = DecodedPath::new(path).ok_or(RequestError::BadPercentEncoding)?;
+        if !query.is_none_or(valid_percent_encoding) {
             return Err(RequestError::BadPercentEncoding);
         }
         let content_type = headers.content_type.and_then(|v| v.to_str().ok());
@@ -120,7 +121,7 @@ impl<'r> RecordedRequest<'r> {
         Ok(Self {
             json_shape,
             method,
-            segments: DecodedPath::new(path),
+            segments,
             query: query.map(decode_query).unwrap_or_default(),
             headers,
             body,
