@@ -174,8 +174,8 @@ where
             Some(joined) => joined.extend_from_slice(&data),
         }
         // A body of known length is over with its last byte: asking for
-        // the end would wait for hyper to close the body, a round trip
-        // through the connection's task (the same task) for every request.
+        // its end would poll hyper's body channel once more (and wait for
+        // hyper to close it, if it has not yet).
         if body.is_end_stream() {
             break;
         }
