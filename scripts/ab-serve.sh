@@ -25,7 +25,9 @@ notify=http://127.0.0.1:$port/retailers/api/v1/whatsapp/send_notification_by_id
 pid=
 # Server output goes to a file, as in the harness (the request log is
 # part of the cost measured).
-server_log=${SERVER_LOG:-$(mktemp)}
+own_log=
+if [ -z "${SERVER_LOG:-}" ]; then own_log=$(mktemp); fi
+server_log=${SERVER_LOG:-$own_log}
 start() {
   taskset -c 0 "$@" >>"$server_log" 2>&1 &
   pid=$!
@@ -34,7 +36,7 @@ start() {
   exit 1
 }
 stop() { kill "$pid"; wait "$pid" 2>/dev/null || true; : >"$server_log"; }
-trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null || true' EXIT
+trap '{ [ -n "$pid" ] && kill "$pid" 2>/dev/null; } || true; [ -z "$own_log" ] || rm -f "$own_log"' EXIT
 load() {
   local lua=$1 url=$2
   taskset -c 1 wrk -t1 -c50 -d1s -s "$bench/wrk/$lua" "$url" >/dev/null 2>&1

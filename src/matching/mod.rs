@@ -2,9 +2,10 @@
 //!
 //! `request` reads a request into a [`RecordedRequest`], a view of its
 //! borrowed parts with what matching needs decoded (path and query, the
-//! headers it reads by name, the JSON body's structure); `select` finds the candidates through the
-//! route index and scores them, using `negotiate` (`Accept`, `Prefer`)
-//! and `json_shape` (body comparison). Nothing here knows about sockets.
+//! headers it reads by name, the JSON body's structure); `select` finds
+//! the candidates through the route index and scores them, using
+//! `negotiate` (`Accept`, `Prefer`) and `json_shape` (body comparison).
+//! Nothing here knows about sockets.
 
 pub mod json_shape;
 mod negotiate;

@@ -10,7 +10,7 @@ use serde_json::Value;
 use crate::contract::path_pattern::{DecodedPath, valid_percent_encoding};
 
 /// The `Prefer` header (RFC 7240).
-pub(crate) const PREFER: HeaderName = HeaderName::from_static("prefer");
+const PREFER: HeaderName = HeaderName::from_static("prefer");
 
 /// A request's headers, with the ones the server reads by name found in
 /// one pass over them: each `HeaderMap::get` hashes the name (~110
