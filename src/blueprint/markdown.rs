@@ -119,10 +119,68 @@ pub(crate) fn blocks(src: &str) -> Vec<Block<'_>> {
     // No extensions: tables and the like are description text either way,
     // and plain CommonMark is the fastest to scan.
     let mut builder = TreeBuilder::default();
-    for (event, range) in Parser::new_ext(src, Options::empty()).into_offset_iter() {
-        builder.event(event, Span::new(range.start, range.end));
+    let spaceless = spaceless_headings(src);
+    if spaceless.is_empty() {
+        for (event, range) in Parser::new_ext(src, Options::empty()).into_offset_iter() {
+            builder.event(event, Span::new(range.start, range.end));
+        }
+        return builder.finish();
+    }
+    // The reference parser's markdown (sundown) reads `##Users [/users]`
+    // as a heading, CommonMark as text. Parse a copy with a space put after
+    // those hashes and map every range back to `src`; the events own their
+    // text then (a rare document pays for the copy, not every one).
+    let mut copy = String::with_capacity(src.len() + spaceless.len());
+    let mut inserted = Vec::with_capacity(spaceless.len());
+    let mut from = 0;
+    for &at in &spaceless {
+        copy.push_str(&src[from..at]);
+        inserted.push(copy.len());
+        copy.push(' ');
+        from = at;
+    }
+    copy.push_str(&src[from..]);
+    let back = |offset: usize| offset - inserted.partition_point(|&i| i < offset);
+    for (event, range) in Parser::new_ext(&copy, Options::empty()).into_offset_iter() {
+        builder.event(
+            event.into_static(),
+            Span::new(back(range.start), back(range.end)),
+        );
     }
     builder.finish()
+}
+
+/// Where `src` has an ATX heading without a space after its hashes
+/// (`###Get [GET]`, `#Group Billing`): the offset right after the hashes
+/// of each such line, outside fenced code. Indented code cannot hold one:
+/// only lines indented by at most 3 spaces count.
+fn spaceless_headings(src: &str) -> Vec<usize> {
+    let mut found = Vec::new();
+    let mut fence: Option<(u8, usize)> = None;
+    let mut start = 0;
+    for line in src.split_inclusive('\n') {
+        let trimmed = line.trim_start_matches([' ', '\t']);
+        let indent = line.len() - trimmed.len();
+        let bytes = trimmed.as_bytes();
+        let run = |c: u8| bytes.iter().take_while(|&&b| b == c).count();
+        match bytes.first() {
+            Some(&c @ (b'`' | b'~')) if run(c) >= 3 => match fence {
+                None => fence = Some((c, run(c))),
+                Some((open, len)) if open == c && run(c) >= len => fence = None,
+                Some(_) => {}
+            },
+            Some(b'#') if fence.is_none() && indent <= 3 => {
+                let hashes = run(b'#');
+                let next = bytes.get(hashes).copied();
+                if hashes <= 6 && next.is_some_and(|b| !b.is_ascii_whitespace()) {
+                    found.push(start + indent + hashes);
+                }
+            }
+            _ => {}
+        }
+        start += line.len();
+    }
+    found
 }
 
 /// A container being filled: the document, a list, or an item.
@@ -390,6 +448,23 @@ mod tests {
         let (text, offsets) = code.dedented();
         assert_eq!(text, "{\n  \"a\": 1\n}\n");
         assert_eq!(&src[offsets[1]..offsets[1] + 3], "  \"");
+    }
+
+    #[test]
+    fn a_heading_without_a_space_after_its_hashes_is_a_heading() {
+        let src = "#API\n\n##Users [/users]\ntext\n+ Response 200\n###Get [GET]\n```\n#x\n```\n";
+        let blocks = blocks(src);
+        assert_eq!(
+            kinds(&blocks),
+            ["heading", "heading", "paragraph", "list", "heading", "code"]
+        );
+        let text = |b: &Block| &src[b.span.start..b.span.end];
+        assert_eq!(text(&blocks[1]), "##Users [/users]\n");
+        assert_eq!(text(&blocks[4]), "###Get [GET]\n");
+        let BlockKind::Code(code) = &blocks[5].kind else {
+            panic!()
+        };
+        assert_eq!(code.dedented().0, "#x\n");
     }
 
     #[test]

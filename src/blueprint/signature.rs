@@ -36,15 +36,18 @@ pub(crate) enum HeadingKind<'a> {
 
 /// Classifies the text of a heading (without the `#` marks).
 pub(crate) fn heading(text: &str) -> HeadingKind<'_> {
-    if let Some(name) = strip_keyword(text, "Group") {
+    // `## Group Association [/group-associations/{id}]` names a resource:
+    // a URI in brackets wins over the Group keyword, as in the reference.
+    let bracketed_uri = trailing_bracket(text)
+        .is_some_and(|open| looks_like_uri(text[open + 1..text.len() - 1].trim()));
+    if let Some(name) = strip_keyword(text, "Group").filter(|_| !bracketed_uri) {
         return HeadingKind::Group(name);
     }
-    if text.eq_ignore_ascii_case("Data Structures") {
+    // The reference also takes the singular, in any case.
+    if text.eq_ignore_ascii_case("Data Structures") || text.eq_ignore_ascii_case("Data Structure") {
         return HeadingKind::DataStructures;
     }
-    if text.ends_with(']')
-        && let Some(open) = text.rfind('[')
-    {
+    if let Some(open) = trailing_bracket(text) {
         let inside = text[open + 1..text.len() - 1].trim();
         let inside_at = open + 1 + (text[open + 1..].len() - text[open + 1..].trim_start().len());
         let name = Some(text[..open].trim()).filter(|n| !n.is_empty());
@@ -279,6 +282,28 @@ pub(crate) fn is_method(word: &str) -> bool {
     !word.is_empty() && word.len() <= 20 && word.bytes().all(|b| b.is_ascii_uppercase())
 }
 
+/// The offset of the `[` that opens the bracket closing `text`, counting
+/// nested brackets: `/items{?page[number]}` inside `[...]` is one URI.
+fn trailing_bracket(text: &str) -> Option<usize> {
+    if !text.ends_with(']') {
+        return None;
+    }
+    let mut depth = 0usize;
+    for (i, b) in text.bytes().enumerate().rev() {
+        match b {
+            b']' => depth += 1,
+            b'[' => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(i);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
 fn looks_like_uri(text: &str) -> bool {
     !text.contains(char::is_whitespace)
         && (text.starts_with('/') || text.starts_with('{') || text.contains("://"))
@@ -292,6 +317,23 @@ mod tests {
     fn every_resource_and_action_heading_form_is_recognised() {
         assert_eq!(heading("Group Notes"), HeadingKind::Group("Notes"));
         assert_eq!(heading("data structures"), HeadingKind::DataStructures);
+        assert_eq!(heading("Data structure"), HeadingKind::DataStructures);
+        assert_eq!(
+            heading("Group Association [/group-associations/{id}]"),
+            HeadingKind::Resource {
+                name: Some("Group Association"),
+                uri: "/group-associations/{id}",
+                uri_at: 19
+            }
+        );
+        assert_eq!(
+            heading("Items [/items{?page[number],page[size]}]"),
+            HeadingKind::Resource {
+                name: Some("Items"),
+                uri: "/items{?page[number],page[size]}",
+                uri_at: 7
+            }
+        );
         assert_eq!(
             heading("Customers [/retailers/api/v1/customers/:id]"),
             HeadingKind::Resource {

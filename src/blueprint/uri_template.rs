@@ -400,7 +400,11 @@ fn parse_varspec(spec: &str, offset: usize) -> Result<VarSpec, TemplateError> {
     }
     if let Some((i, c)) = name
         .char_indices()
-        .find(|&(_, c)| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '%' | '-')))
+        // Brackets: JSON:API names such as `page[number]`, which the
+        // reference accepts (with a warning) and clients send as written.
+        .find(|&(_, c)| {
+            !(c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '%' | '-' | '[' | ']'))
+        })
     {
         return Err(TemplateError {
             offset: offset + i,

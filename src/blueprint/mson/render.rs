@@ -167,13 +167,16 @@ impl<'t> Renderer<'t> {
                 }
                 let inherited_any = !items.is_empty();
                 self.array_items(el, &mut items, role, depth);
-                if items.is_empty()
-                    && !inherited_any
-                    && let Some(t) = self.effective_item_type(el)
-                    && Base::primitive(&t.name).is_none()
-                    && let Some(v) = self.instance(t, depth)
-                {
-                    items.push(v);
+                // `array[A, B]` with no items shows one instance of each
+                // named type, as the reference does (primitives show none).
+                if items.is_empty() && !inherited_any {
+                    for t in self.effective_item_types(el) {
+                        if Base::primitive(&t.name).is_none()
+                            && let Some(v) = self.instance(t, depth)
+                        {
+                            items.push(v);
+                        }
+                    }
                 }
                 if items.is_empty() && el.type_spec.attrs.nullable {
                     return Json::Null;
@@ -206,10 +209,15 @@ impl<'t> Renderer<'t> {
         }
     }
 
-    /// The `T` of `array[T]`, written here or on the named type this one
-    /// inherits from.
-    fn effective_item_type(&self, el: &'t ValueElement) -> Option<&'t TypeName> {
-        self.expansion.table.lineage(el).find_map(item_type)
+    /// The `A, B` of `array[A, B]`, written here or on the named type this
+    /// one inherits from.
+    fn effective_item_types(&self, el: &'t ValueElement) -> &'t [TypeName] {
+        self.expansion
+            .table
+            .lineage(el)
+            .map(|e| e.type_spec.nested.as_slice())
+            .find(|nested| !nested.is_empty())
+            .unwrap_or(&[])
     }
 
     /// An item like `(string)`: a primitive with no value anywhere.

@@ -55,6 +55,8 @@ pub struct Problem {
     pub at: usize,
     pub error: bool,
     pub message: String,
+    /// A second place that explains this one (the first definition).
+    pub related: Option<(usize, &'static str)>,
 }
 
 /// The body and schema generated from one Attributes section.
@@ -71,8 +73,8 @@ pub struct TypeTable {
 }
 
 impl TypeTable {
-    /// Builds the table; a second definition of a name is reported and
-    /// ignored (the first one wins, as in the reference).
+    /// Builds the table; a second definition of a name is an error, as in
+    /// the reference (the first one is kept for what can still be built).
     pub fn new(definitions: impl IntoIterator<Item = ValueElement>) -> (TypeTable, Vec<Problem>) {
         let mut table = TypeTable::default();
         let mut problems = Vec::new();
@@ -85,6 +87,7 @@ impl TypeTable {
                     at: def.span.start,
                     error: true,
                     message: format!("`{name}` is a base type name and cannot name a type"),
+                    related: None,
                 });
                 continue;
             }
@@ -94,14 +97,20 @@ impl TypeTable {
                         at: def.span.start,
                         error: true,
                         message: format!("type `{name}` circularly references itself"),
+                        related: None,
                     });
                 }
+                // An error, as in the reference: which of the two a
+                // reference to the name means cannot be told.
+                let first = table.types.get(&name).map_or(0, |t| t.span.start);
                 problems.push(Problem {
                     at: def.span.start,
-                    error: false,
+                    error: true,
                     message: format!(
-                        "named type `{name}` is already defined; this definition is ignored"
+                        "named type `{name}` is defined more than once; rename one of them \
+                         (the first definition is used)"
                     ),
+                    related: Some((first, "first defined here")),
                 });
                 continue;
             }
@@ -192,6 +201,7 @@ impl TypeTable {
                         "type `{name}` circularly references itself through its base type or \
                          an `Include`; it would never end"
                     ),
+                    related: None,
                 });
             }
         }
@@ -254,6 +264,7 @@ impl TypeTable {
                     "a {} type has no nested types; `[...]` belongs to array and enum",
                     base.json_name()
                 ),
+                related: None,
             });
         }
         if matches!(base, Base::Number | Base::Boolean) {
@@ -281,6 +292,7 @@ impl TypeTable {
                             base.json_name(),
                             if base == Base::Number { "0" } else { "false" }
                         ),
+                        related: None,
                     });
                 }
             }
@@ -345,6 +357,7 @@ impl TypeTable {
                  enum) nor a named type of this document{hint}",
                 t.name
             ),
+            related: None,
         });
     }
 }

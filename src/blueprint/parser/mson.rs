@@ -8,7 +8,7 @@ use crate::blueprint::markdown::{Block, BlockKind, Item};
 use crate::blueprint::model::{Asset, Attributes, DataStructure, Message};
 use crate::blueprint::mson::syntax::{self, Keyword, Sample};
 use crate::blueprint::mson::{Element, Literal, TypeName, TypeSpec, TypeTable, ValueElement};
-use crate::diag::Span;
+use crate::diag::{Diagnostic, Span};
 
 /// Nesting levels of MSON read; deeper input (hostile or broken) is cut
 /// off with a warning rather than overflowing the stack.
@@ -49,10 +49,25 @@ impl<'a> Parser<'a> {
     pub(super) fn data_structure(&mut self, text: &str, at: usize, span: Span) {
         let (name, base) = match text.rfind('(') {
             Some(open) if text.ends_with(')') => (
-                text[..open].trim(),
+                text[..open].trim().to_string(),
                 Some((&text[open + 1..text.len() - 1], at + open + 1)),
             ),
-            _ => (text.trim(), None),
+            // `#### currency (string) - `USD``: a signature with a value or
+            // a description, which the reference accepts (and does not
+            // render: a named type's value comes from its members or
+            // samples).
+            _ => match syntax::signature(text) {
+                syntax::Signature {
+                    identifier: Some(id),
+                    attributes: Some((attrs, attrs_at)),
+                    ..
+                } => (
+                    id.text,
+                    text.get(attrs_at..attrs_at + attrs.len())
+                        .map(|spec| (spec, at + attrs_at)),
+                ),
+                _ => (text.trim().to_string(), None),
+            },
         };
         let name = name.trim_matches('`').trim();
         let mut element = ValueElement {
@@ -416,11 +431,17 @@ impl Parser<'_> {
         problems.sort_by(|a, b| (a.at, &a.message).cmp(&(b.at, &b.message)));
         problems.dedup();
         for p in problems {
-            if p.error {
-                self.error(p.at, p.message);
+            let location = self.source.location(p.at);
+            let d = if p.error {
+                Diagnostic::error(location, p.message)
             } else {
-                self.warn(p.at, p.message);
-            }
+                Diagnostic::warning(location, p.message)
+            };
+            let d = match p.related {
+                Some((at, why)) => d.with_related(self.source.location(at), why),
+                None => d,
+            };
+            self.diags.push(d);
         }
         for action in self.bp.actions_mut() {
             let action_attrs = action.attributes.clone();
