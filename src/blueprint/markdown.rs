@@ -11,8 +11,9 @@
 
 use std::borrow::Cow;
 
-use pulldown_cmark::{CowStr, Event, Options, Parser, Tag, TagEnd};
+use pulldown_cmark::{CodeBlockKind, CowStr, Event, Options, Parser, Tag, TagEnd};
 
+use super::list_layout::{self, Layout};
 use crate::diag::Span;
 
 /// One markdown block.
@@ -53,6 +54,8 @@ pub(crate) struct CodeBlock<'a> {
     /// to the source. Lines borrow the source unless pulldown-cmark had to
     /// alter them (tabs) or split them.
     lines: Vec<(usize, Cow<'a, str>)>,
+    /// Fenced (``` or ~~~) rather than indented.
+    pub fenced: bool,
 }
 
 impl<'a> CodeBlock<'a> {
@@ -114,40 +117,83 @@ impl<'a> CodeBlock<'a> {
     }
 }
 
-/// Parses `src` into top-level blocks.
-pub(crate) fn blocks(src: &str) -> Vec<Block<'_>> {
+/// Parses `src` into top-level blocks, with the list layout the reference
+/// parser reads in it.
+pub(crate) fn blocks(src: &str) -> (Vec<Block<'_>>, Layout) {
     // No extensions: tables and the like are description text either way,
     // and plain CommonMark is the fastest to scan.
     let mut builder = TreeBuilder::default();
-    let spaceless = spaceless_headings(src);
-    if spaceless.is_empty() {
+    let layout = list_layout::layout(src);
+    let edits = edits(src, &layout);
+    if edits.is_empty() {
         for (event, range) in Parser::new_ext(src, Options::empty()).into_offset_iter() {
             builder.event(event, Span::new(range.start, range.end));
         }
-        return builder.finish();
+        return (builder.finish(), layout);
     }
-    // The reference parser's markdown (sundown) reads `##Users [/users]`
-    // as a heading, CommonMark as text. Parse a copy with a space put after
-    // those hashes and map every range back to `src`; the events own their
-    // text then (a rare document pays for the copy, not every one).
-    let mut copy = String::with_capacity(src.len() + spaceless.len());
-    let mut inserted = Vec::with_capacity(spaceless.len());
+    // Where CommonMark would read the document otherwise than the
+    // reference's markdown (sundown), parse a copy edited to read the
+    // same, and map every range back to `src`; the events own their text
+    // then (a document that needs it pays for the copy, not every one).
+    let mut copy = String::with_capacity(src.len() + edits.len() * 4);
+    let mut placed = Vec::with_capacity(edits.len());
     let mut from = 0;
-    for &at in &spaceless {
-        copy.push_str(&src[from..at]);
-        inserted.push(copy.len());
-        copy.push(' ');
-        from = at;
+    for edit in &edits {
+        copy.push_str(&src[from..edit.start]);
+        placed.push(copy.len());
+        copy.extend(std::iter::repeat_n(' ', edit.spaces));
+        from = edit.end;
     }
     copy.push_str(&src[from..]);
-    let back = |offset: usize| offset - inserted.partition_point(|&i| i < offset);
+    let back = |offset: usize| match placed.partition_point(|&p| p <= offset) {
+        0 => offset,
+        k => {
+            let (edit, at) = (&edits[k - 1], placed[k - 1]);
+            let inside = offset - at;
+            if inside < edit.spaces {
+                edit.start + inside.min(edit.end - edit.start)
+            } else {
+                edit.end + inside - edit.spaces
+            }
+        }
+    };
     for (event, range) in Parser::new_ext(&copy, Options::empty()).into_offset_iter() {
         builder.event(
             event.into_static(),
             Span::new(back(range.start), back(range.end)),
         );
     }
-    builder.finish()
+    (builder.finish(), layout)
+}
+
+/// `src[start..end]` becomes `spaces` spaces in the copy CommonMark reads.
+struct Edit {
+    start: usize,
+    end: usize,
+    spaces: usize,
+}
+
+/// The edits that make CommonMark read `src` as the reference does: list
+/// lines moved where their nesting says, and a space after the hashes of
+/// headings written without one (`##Users [/users]`, which sundown reads
+/// as a heading and CommonMark as text).
+fn edits(src: &str, layout: &Layout) -> Vec<Edit> {
+    let mut edits: Vec<Edit> = layout
+        .moves
+        .iter()
+        .map(|m| Edit {
+            start: m.line_start,
+            end: m.line_start + m.old_indent,
+            spaces: m.new_indent,
+        })
+        .collect();
+    edits.extend(spaceless_headings(src).into_iter().map(|at| Edit {
+        start: at,
+        end: at,
+        spaces: 1,
+    }));
+    edits.sort_by_key(|e| (e.start, e.end));
+    edits
 }
 
 /// Where `src` has an ATX heading without a space after its hashes
@@ -286,10 +332,13 @@ impl<'a> TreeBuilder<'a> {
                 children: Vec::with_capacity(4),
                 span,
             }),
-            Tag::CodeBlock(_) => {
+            Tag::CodeBlock(kind) => {
                 self.flush_loose_text();
                 self.stack.push(Frame::Code {
-                    code: CodeBlock::default(),
+                    code: CodeBlock {
+                        fenced: matches!(kind, CodeBlockKind::Fenced(_)),
+                        ..CodeBlock::default()
+                    },
                     span,
                 });
             }
@@ -422,7 +471,7 @@ mod tests {
     #[test]
     fn tight_list_item_text_becomes_a_paragraph() {
         let src = "+ Response 200\n+ Request A\n";
-        let blocks = blocks(src);
+        let (blocks, _) = blocks(src);
         let BlockKind::List(items) = &blocks[0].kind else {
             panic!("expected a list")
         };
@@ -435,7 +484,7 @@ mod tests {
     #[test]
     fn nested_code_block_keeps_line_offsets_and_dedents() {
         let src = "+ Response 200\n\n    + Body\n\n            {\n              \"a\": 1\n            }\n";
-        let blocks = blocks(src);
+        let (blocks, _) = blocks(src);
         let BlockKind::List(items) = &blocks[0].kind else {
             panic!()
         };
@@ -453,7 +502,7 @@ mod tests {
     #[test]
     fn a_heading_without_a_space_after_its_hashes_is_a_heading() {
         let src = "#API\n\n##Users [/users]\ntext\n+ Response 200\n###Get [GET]\n```\n#x\n```\n";
-        let blocks = blocks(src);
+        let (blocks, _) = blocks(src);
         assert_eq!(
             kinds(&blocks),
             ["heading", "heading", "paragraph", "list", "heading", "code"]
@@ -470,7 +519,7 @@ mod tests {
     #[test]
     fn emphasis_in_a_tight_item_stays_one_paragraph() {
         let src = "+ Request **a** b\n    + Body\n\n            x\n";
-        let blocks = blocks(src);
+        let (blocks, _) = blocks(src);
         let BlockKind::List(items) = &blocks[0].kind else {
             panic!()
         };

@@ -8,6 +8,7 @@
 //! - `parser` walks the blocks into the [`model`];
 //! - `transaction` pairs requests and responses as the format defines.
 
+mod list_layout;
 mod markdown;
 pub mod model;
 pub mod mson;

@@ -165,13 +165,14 @@ pub(crate) fn item(line: &str) -> ItemKind<'_> {
     if !rest.is_empty() {
         return ItemKind::Other;
     }
-    if word_is("Headers") {
+    // The reference's keywords take an optional plural `s`.
+    if word_is("Headers") || word_is("Header") {
         ItemKind::Headers
     } else if word_is("Body") {
         ItemKind::Body
     } else if word_is("Schema") {
         ItemKind::Schema
-    } else if word_is("Parameters") {
+    } else if word_is("Parameters") || word_is("Parameter") {
         ItemKind::Parameters
     } else {
         ItemKind::Other

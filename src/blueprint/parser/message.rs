@@ -7,7 +7,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use super::walk::{Parser, append_paragraph};
-use crate::blueprint::markdown::{BlockKind, Item};
+use crate::blueprint::markdown::{BlockKind, CodeBlock, Item};
 use crate::blueprint::model::{Asset, Message};
 use crate::blueprint::signature::{self, ItemKind};
 use crate::diag::Span;
@@ -28,35 +28,57 @@ impl<'a> Parser<'a> {
         };
         let mut body_lines: Vec<usize> = Vec::new();
         let mut schema_lines: Vec<usize> = Vec::new();
-        let mut has_sections = false;
+        // Without a Headers, Body, Schema or Attributes section the message
+        // is abbreviated: everything in it is its body (or a `[Model][]`
+        // reference), as in the reference. Otherwise text is description
+        // and an asset outside `+ Body` is not used.
+        let abbreviated = !item.children.iter().any(|b| match &b.kind {
+            BlockKind::List(items) => items.iter().any(|i| self.is_message_section(i)),
+            _ => false,
+        });
+        let mut content: Vec<Content> = Vec::new();
+        let keyword = signature::split_word(self.signature_line(item).0).0;
         for (i, block) in item.children.iter().enumerate() {
             match &block.kind {
                 BlockKind::Paragraph if i == 0 => {
                     let text = self.slice(block.span).trim_end();
-                    if let Some((_, rest)) = text.split_once('\n') {
+                    let Some((_, rest)) = text.split_once('\n') else {
+                        continue;
+                    };
+                    let rest_at = block.span.start + text.len() - rest.len();
+                    if !abbreviated {
                         append_trimmed_lines(&mut msg.description, rest);
+                    } else if let Some(caps) = MODEL_REF.captures(rest.trim()) {
+                        msg.model_ref = caps.get(1).map(|m| m.as_str().trim().to_string());
+                        msg.span = Span::new(rest_at, block.span.end);
+                    } else if !rest.trim().is_empty() {
+                        content.push(Content::Text(Span::new(rest_at, block.span.end)));
                     }
                 }
                 BlockKind::Paragraph => {
                     let text = self.slice(block.span).trim();
-                    if let Some(caps) = MODEL_REF.captures(text) {
+                    if content.is_empty()
+                        && let Some(caps) = MODEL_REF.captures(text)
+                    {
                         msg.model_ref = caps.get(1).map(|m| m.as_str().trim().to_string());
                         msg.span = block.span;
+                    } else if abbreviated {
+                        content.push(Content::Text(block.span));
                     } else {
                         let text = text.to_string();
                         append_paragraph(&mut msg.description, &text);
                     }
                 }
                 BlockKind::Code(code) => {
-                    let (text, offsets) = code.dedented();
-                    if has_sections || msg.body.is_some() {
+                    if !abbreviated {
                         self.warn(
                             block.span.start,
-                            "asset outside a `+ Body` section; put it under `+ Body` \
-                             (ignored)",
+                            "asset outside a `+ Body` section of a message that has \
+                             sections; put it under `+ Body` (ignored)",
                         );
                         continue;
                     }
+                    let (text, _) = code.dedented();
                     if let Some(caps) = MODEL_REF.captures(text.trim()) {
                         let name = caps.get(1).map_or("", |m| m.as_str());
                         self.warn(
@@ -68,26 +90,30 @@ impl<'a> Parser<'a> {
                             ),
                         );
                     }
-                    msg.body = Some(asset(text, block.span, &offsets));
-                    body_lines = offsets;
+                    content.push(Content::Code(block.span, code));
                 }
                 BlockKind::List(items) => {
-                    has_sections = true;
-                    if msg.body.is_some() {
-                        self.warn(
-                            block.span.start,
-                            "sections after an abbreviated body; the body above is kept and a \
-                             `+ Body` section below replaces it",
-                        );
-                    }
                     for sub in items {
                         self.message_section(sub, &mut msg, &mut body_lines, &mut schema_lines);
                     }
                 }
+                _ if abbreviated => content.push(Content::Text(block.span)),
                 _ => {
                     let text = self.slice(block.span).trim_end().to_string();
                     append_paragraph(&mut msg.description, &text);
                 }
+            }
+        }
+        if !content.is_empty() {
+            if msg.model_ref.is_some() {
+                self.warn(
+                    content[0].span().start,
+                    "content after a `[Model][]` reference; the reference is used and this \
+                     content ignored",
+                );
+            } else if let Some((text, offsets, first)) = self.content_text(&content, keyword) {
+                msg.body = Some(asset(text, first, &offsets));
+                body_lines = offsets;
             }
         }
         if let Some(media) = &msg.media_type
@@ -98,6 +124,119 @@ impl<'a> Parser<'a> {
         }
         self.check_json_assets(&msg, &body_lines, &schema_lines);
         msg
+    }
+
+    /// A Headers, Body, Schema or Attributes item: what makes a message
+    /// more than an abbreviated body.
+    fn is_message_section(&self, item: &Item) -> bool {
+        matches!(
+            signature::item(self.signature_line(item).0),
+            ItemKind::Headers | ItemKind::Body | ItemKind::Schema | ItemKind::Attributes { .. }
+        )
+    }
+
+    /// The text of an asset's content blocks and each line's source offset,
+    /// and where it starts. One code block (the format's way) is its code;
+    /// anything else is taken as written, as the reference takes it: each
+    /// line without what the list nesting strips (and without the code
+    /// indentation in a code block), blank lines kept. Content that is not
+    /// a code block is warned about at its first line. `None` when there is
+    /// only white space.
+    fn content_text(
+        &mut self,
+        content: &[Content],
+        what: &str,
+    ) -> Option<(String, Vec<usize>, Span)> {
+        let first = content.first()?.span();
+        let last = content.last()?.span();
+        let span = Span::new(first.start, last.end);
+        let (text, offsets) = match content {
+            [Content::Code(_, code)] => code.dedented(),
+            _ => {
+                let mut text = String::new();
+                let mut offsets = Vec::new();
+                let mut previous_end: Option<usize> = None;
+                for piece in content {
+                    let span = piece.span();
+                    if let Some(end) = previous_end {
+                        // Blank lines between two blocks stay.
+                        let gap = self.text.get(end..span.start).unwrap_or("");
+                        let ended = self.text[..end].ends_with('\n');
+                        let blank =
+                            gap.matches('\n').count() - usize::from(!ended && gap.contains('\n'));
+                        for _ in 0..blank {
+                            offsets.push(end);
+                            text.push('\n');
+                        }
+                    }
+                    previous_end = Some(span.end);
+                    match piece {
+                        Content::Code(_, code) if code.fenced => {
+                            let (t, o) = code.dedented();
+                            text.push_str(&t);
+                            offsets.extend(o);
+                        }
+                        Content::Code(span, _) => {
+                            self.as_written(*span, 4, &mut text, &mut offsets)
+                        }
+                        Content::Text(span) => self.as_written(*span, 0, &mut text, &mut offsets),
+                    }
+                }
+                if !content.iter().all(|c| matches!(c, Content::Code(..))) {
+                    let at = content
+                        .iter()
+                        .find(|c| matches!(c, Content::Text(_)))
+                        .map_or(first.start, |c| c.span().start);
+                    self.warn(
+                        at,
+                        format!(
+                            "`+ {what}` content is not a code block: indent it 4 spaces more \
+                             than the `+ {what}` line (8 under a top-level item, 12 under a \
+                             nested one) or fence it with ```; used as written"
+                        ),
+                    );
+                }
+                (text, offsets)
+            }
+        };
+        if text.trim().is_empty() {
+            return None;
+        }
+        Some((text, offsets, span))
+    }
+
+    /// Appends the source lines of `span`, each without the columns the
+    /// list nesting strips and `code` more, with their offsets.
+    fn as_written(&self, span: Span, code: usize, text: &mut String, offsets: &mut Vec<usize>) {
+        let start = self.text[..span.start.min(self.text.len())]
+            .rfind('\n')
+            .map_or(0, |n| n + 1);
+        let end = span.end.min(self.text.len());
+        let mut at = start;
+        for line in self.text[start..end].split_inclusive('\n') {
+            let strip = self.layout.strip(at) + code;
+            let mut cols = 0;
+            let cut = line
+                .bytes()
+                .take_while(|&b| {
+                    let next = match b {
+                        b' ' => cols + 1,
+                        b'\t' => (cols / 4 + 1) * 4,
+                        _ => return false,
+                    };
+                    if next > strip {
+                        return false;
+                    }
+                    cols = next;
+                    true
+                })
+                .count();
+            let kept = line[cut..].trim_end_matches(['\n', '\r']);
+            offsets.push(at + cut);
+            text.push_str(kept);
+            text.push('\n');
+            at += line.len();
+        }
     }
 
     pub(super) fn message_section(
@@ -149,68 +288,39 @@ impl<'a> Parser<'a> {
 
     /// The content of a `+ Headers` / `+ Body` / `+ Schema` section, with
     /// the source offset of each line. Content that is not a code block is
-    /// still used, with a warning, so nothing is lost silently.
+    /// still used as written, with a warning, so nothing is lost silently.
+    /// `None` when the section holds only white space (the reference has
+    /// no asset then).
     pub(super) fn asset_text(&mut self, item: &Item, what: &str) -> Option<(String, Vec<usize>)> {
-        let mut text = String::new();
-        let mut offsets = Vec::new();
-        let mut misindented: Option<usize> = None;
+        let mut content = Vec::new();
         for (i, block) in item.children.iter().enumerate() {
             match &block.kind {
-                BlockKind::Code(code) => {
-                    let (t, o) = code.dedented();
-                    if !text.is_empty() {
-                        text.push('\n');
-                        offsets.push(block.span.start);
-                    }
-                    text.push_str(&t);
-                    offsets.extend(o);
-                }
-                BlockKind::Paragraph => {
+                BlockKind::Code(code) => content.push(Content::Code(block.span, code)),
+                BlockKind::Paragraph if i == 0 => {
+                    // The keyword's line; lines right under it (no blank
+                    // line) are content.
                     let raw = self.slice(block.span).trim_end();
-                    let (skip, raw_at) = if i == 0 {
-                        match raw.find('\n') {
-                            Some(nl) => (&raw[nl + 1..], block.span.start + nl + 1),
-                            None => continue,
-                        }
-                    } else {
-                        (raw, block.span.start)
-                    };
-                    misindented.get_or_insert(raw_at);
-                    for (line, at) in lines_with_offsets(skip, raw_at) {
-                        let trimmed = line.trim_start();
-                        offsets.push(at + (line.len() - trimmed.len()));
-                        text.push_str(trimmed);
-                        text.push('\n');
+                    if let Some(nl) = raw.find('\n') {
+                        let at = block.span.start + nl + 1;
+                        content.push(Content::Text(Span::new(at, block.span.end)));
                     }
                 }
-                _ => {
-                    misindented.get_or_insert(block.span.start);
-                    let raw = self.slice(block.span).to_string();
-                    for (line, at) in lines_with_offsets(&raw, block.span.start) {
-                        offsets.push(at);
-                        text.push_str(line);
-                        text.push('\n');
-                    }
-                }
-            }
-        }
-        if let Some(at) = misindented {
-            self.warn(
-                at,
-                format!(
-                    "`+ {what}` content is not a code block: indent it 4 spaces more than the \
-                     `+ {what}` line (8 under a top-level item, 12 under a nested one) or fence \
-                     it with ```; used as written"
+                BlockKind::List(_) => self.warn(
+                    block.span.start,
+                    format!("a list inside `+ {what}` is not part of its content; ignored"),
                 ),
-            );
-        }
-        if text.is_empty() {
-            if what != "Body" {
-                self.warn(item.span.start, format!("empty `+ {what}` section"));
+                _ => content.push(Content::Text(block.span)),
             }
-            return (what == "Body").then(|| (String::new(), Vec::new()));
         }
-        Some((text, offsets))
+        match self.content_text(&content, what) {
+            Some((text, offsets, _)) => Some((text, offsets)),
+            None => {
+                if what != "Body" {
+                    self.warn(item.span.start, format!("empty `+ {what}` section"));
+                }
+                None
+            }
+        }
     }
 
     pub(super) fn headers(&mut self, text: &str, offsets: &[usize], msg: &mut Message) {
@@ -278,6 +388,20 @@ impl<'a> Parser<'a> {
     }
 }
 
+/// A block of a message's or section's content, on its way to an asset.
+enum Content<'b, 'a> {
+    Code(Span, &'b CodeBlock<'a>),
+    Text(Span),
+}
+
+impl Content<'_, '_> {
+    fn span(&self) -> Span {
+        match self {
+            Content::Code(span, _) | Content::Text(span) => *span,
+        }
+    }
+}
+
 fn asset(text: String, span: Span, offsets: &[usize]) -> Asset {
     let start = offsets.first().copied().unwrap_or(span.start);
     Asset {
@@ -321,13 +445,4 @@ fn append_trimmed_lines(target: &mut String, text: &str) {
         }
         target.push_str(line);
     }
-}
-
-fn lines_with_offsets(text: &str, start: usize) -> impl Iterator<Item = (&str, usize)> {
-    let mut at = start;
-    text.split_inclusive('\n').map(move |line| {
-        let here = at;
-        at += line.len();
-        (line.trim_end_matches('\n'), here)
-    })
 }

@@ -479,7 +479,10 @@ impl Parser<'_> {
 /// describe, as the reference does (other media types get none).
 fn fill_generated(table: &TypeTable, msg: &mut Message, attrs: &Attributes, with_schema: bool) {
     let json = msg.content_type().is_some_and(is_json_media_type);
-    if !json || (msg.body.is_some() && msg.schema.is_some()) {
+    // An empty `+ Attributes` (no type, no member) describes nothing: the
+    // reference generates no body from it.
+    let empty = attrs.type_spec.is_none() && attrs.element.children.is_empty();
+    if !json || empty || (msg.body.is_some() && msg.schema.is_some()) {
         return;
     }
     let generated = table.generate(&attrs.element);

@@ -8,6 +8,7 @@
 //! broken action still serves all the others.
 
 use super::mson::DsSection;
+use crate::blueprint::list_layout::Layout;
 use crate::blueprint::markdown::{self, Block, BlockKind, Item};
 use crate::blueprint::model::{
     Action, Blueprint, Example, Group, Message, Request, Resource, Response,
@@ -34,8 +35,10 @@ pub fn parse(source: &SourceFile) -> (Blueprint, Vec<Diagnostic>) {
         ds_section: DsSection::default(),
         mson_depth: 0,
         mson_too_deep: false,
+        layout: Layout::default(),
     };
-    let blocks = markdown::blocks(source.text());
+    let (blocks, layout) = markdown::blocks(source.text());
+    parser.layout = layout;
     for (i, block) in blocks.iter().enumerate() {
         parser.block(i, block);
     }
@@ -77,6 +80,9 @@ pub(super) struct Parser<'a> {
     /// reported as too deep.
     pub(super) mson_depth: usize,
     pub(super) mson_too_deep: bool,
+    /// How the reference nests the document's lists: what it strips from
+    /// each line of text used as written.
+    pub(super) layout: Layout,
 }
 
 impl<'a> Parser<'a> {

@@ -1,0 +1,312 @@
+//! List nesting the way the reference parser's markdown (sundown) reads
+//! it, mapped onto CommonMark.
+//!
+//! Blueprints are written against the reference, and its markdown nests
+//! list items by a rule CommonMark does not share: inside an item, every
+//! line loses up to 4 leading spaces, and what is left decides. A bullet
+//! with at most 3 spaces left opens a nested list unless it is indented
+//! exactly like the item itself (then it is the next item), so
+//! `      + Headers` (6 spaces) under `+ Request` is a section, and
+//! ` + id` (1 space) under `+ Parameters` is nested. A content line is a
+//! code block when 4 or more spaces are left, else text. CommonMark instead
+//! counts from each item's content column, and reads those lines as text,
+//! code, or the next item.
+//!
+//! [`layout`] runs the reference's rule over the lines and says where a
+//! line must move for CommonMark to nest it the same way (most documents:
+//! nowhere), and how many columns the nesting strips from each line, which
+//! is what the reference keeps of text used "as written" (a body that is
+//! not a code block).
+
+/// What [`layout`] found.
+#[derive(Debug, Default)]
+pub(crate) struct Layout {
+    /// Lines whose indentation must change for CommonMark, in order:
+    /// (line start, bytes of leading whitespace, new number of spaces).
+    pub moves: Vec<Move>,
+    /// For lines inside list items: (line start, columns the nesting
+    /// strips), in order.
+    strips: Vec<(usize, usize)>,
+}
+
+/// One line to re-indent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Move {
+    pub line_start: usize,
+    pub old_indent: usize,
+    pub new_indent: usize,
+}
+
+impl Layout {
+    /// Columns the list nesting strips from the line starting at
+    /// `line_start` (0 outside lists).
+    pub fn strip(&self, line_start: usize) -> usize {
+        match self.strips.binary_search_by_key(&line_start, |&(s, _)| s) {
+            Ok(i) => self.strips[i].1,
+            Err(_) => 0,
+        }
+    }
+}
+
+/// An open list item.
+struct Open {
+    /// The reference's indentation of the item's bullet, within its parent.
+    orgpre: usize,
+    /// Where the bullet stands in the CommonMark copy.
+    bullet_col: usize,
+    /// Where its content starts in the CommonMark copy.
+    content_col: usize,
+}
+
+/// What the previous non-blank line was, for CommonMark's lazy lines.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Prev {
+    Text,
+    Code,
+    Other,
+}
+
+/// Reads the list nesting of `src`.
+pub(crate) fn layout(src: &str) -> Layout {
+    let mut out = Layout::default();
+    let mut stack: Vec<Open> = Vec::new();
+    let mut in_empty = false;
+    let mut fence: Option<(u8, usize)> = None;
+    let mut prev = Prev::Other;
+    let mut start = 0;
+    for line in src.split_inclusive('\n') {
+        let line_start = start;
+        start += line.len();
+        let (cols, bytes) = indentation(line);
+        let text = &line[bytes..];
+        if text.trim().is_empty() {
+            in_empty = true;
+            continue;
+        }
+        let fence_marker = fence_marker(text);
+        let in_fence = fence.is_some();
+        if let Some((c, n)) = fence_marker {
+            fence = match fence {
+                None => Some((c, n)),
+                Some((open, len)) if open == c && n >= len => None,
+                keep => keep,
+            };
+        }
+        if stack.is_empty() {
+            if cols <= 3 && !in_fence && is_bullet(text) {
+                stack.push(Open {
+                    orgpre: cols,
+                    bullet_col: cols,
+                    content_col: content_col(cols, text),
+                });
+                prev = Prev::Text;
+            } else {
+                prev = Prev::Other;
+            }
+            in_empty = false;
+            continue;
+        }
+        // A heading ends every list (the reference's markdown stops an
+        // item there, even without a blank line).
+        if cols <= 3 && !in_fence && text.starts_with('#') {
+            stack.clear();
+            in_empty = false;
+            prev = Prev::Other;
+            continue;
+        }
+        let mut rest = cols;
+        let mut placed = None;
+        for level in 0..stack.len() {
+            let pre = rest.min(4);
+            let left = rest - pre;
+            let bullet = !in_fence && left <= 3 && is_bullet(text);
+            if bullet && pre == stack[level].orgpre {
+                // The next item of this list.
+                let bullet_col = stack[level].bullet_col;
+                stack.truncate(level);
+                stack.push(Open {
+                    orgpre: pre,
+                    bullet_col,
+                    content_col: content_col(bullet_col, text),
+                });
+                placed = Some(Placed::Bullet);
+                break;
+            }
+            if bullet && level + 1 == stack.len() {
+                // A list nested in the innermost item: where CommonMark
+                // nests it too, it stays.
+                let parent = stack[level].content_col;
+                let bullet_col = if (parent..parent + 4).contains(&cols) {
+                    cols
+                } else {
+                    parent
+                };
+                stack.push(Open {
+                    orgpre: left,
+                    bullet_col,
+                    content_col: content_col(bullet_col, text),
+                });
+                placed = Some(Placed::Bullet);
+                break;
+            }
+            if !bullet && in_empty && pre == 0 {
+                // Not indented after a blank line: the item ends.
+                stack.truncate(level);
+                placed = Some(Placed::Content { residual: rest });
+                break;
+            }
+            if !bullet && level + 1 == stack.len() {
+                placed = Some(Placed::Content { residual: left });
+                break;
+            }
+            rest = left;
+        }
+        let Some(placed) = placed else {
+            continue;
+        };
+        let Some(item) = stack.last() else {
+            // The list ended: a top-level line, left as it is.
+            in_empty = false;
+            prev = Prev::Other;
+            continue;
+        };
+        let target = match placed {
+            Placed::Bullet => {
+                prev = Prev::Text;
+                (cols != item.bullet_col).then_some(item.bullet_col)
+            }
+            Placed::Content { residual } => {
+                out.strips.push((line_start, cols - residual));
+                let c = item.content_col;
+                let lazy = !in_empty && prev == Prev::Text;
+                let code = residual >= 4 && !in_fence && !lazy;
+                let fits = if in_fence || lazy {
+                    cols >= c || lazy
+                } else if code {
+                    cols >= c + 4
+                } else {
+                    cols >= c && cols < c + 4
+                };
+                prev = match () {
+                    _ if in_fence || fence_marker.is_some() => Prev::Other,
+                    _ if code => Prev::Code,
+                    _ => Prev::Text,
+                };
+                (!fits).then_some(c + residual)
+            }
+        };
+        if let Some(new_indent) = target {
+            out.moves.push(Move {
+                line_start,
+                old_indent: bytes,
+                new_indent,
+            });
+        }
+        in_empty = false;
+    }
+    out
+}
+
+enum Placed {
+    Bullet,
+    Content { residual: usize },
+}
+
+/// Leading whitespace of `line`: (columns, tabs to the next multiple of
+/// 4, as the reference expands them; bytes).
+fn indentation(line: &str) -> (usize, usize) {
+    let mut cols = 0;
+    for (i, b) in line.bytes().enumerate() {
+        match b {
+            b' ' => cols += 1,
+            b'\t' => cols = (cols / 4 + 1) * 4,
+            _ => return (cols, i),
+        }
+    }
+    (cols, line.len())
+}
+
+/// `+ x`, `- x`, `* x` (not a rule such as `* * *`).
+fn is_bullet(text: &str) -> bool {
+    let b = text.as_bytes();
+    matches!(b.first(), Some(b'+' | b'-' | b'*'))
+        && matches!(b.get(1), Some(b' ' | b'\t') | None | Some(b'\n' | b'\r'))
+        && !is_rule(text)
+}
+
+fn is_rule(text: &str) -> bool {
+    let t = text.trim();
+    let Some(c) = t.chars().next() else {
+        return false;
+    };
+    matches!(c, '*' | '-' | '_')
+        && t.chars().filter(|&x| x == c).count() >= 3
+        && t.chars().all(|x| x == c || x == ' ')
+}
+
+/// The content column of an item whose bullet stands at `bullet_col`.
+fn content_col(bullet_col: usize, text: &str) -> usize {
+    let gap = text[1..]
+        .bytes()
+        .take_while(|&b| b == b' ')
+        .count()
+        .clamp(1, 4);
+    bullet_col + 1 + gap
+}
+
+/// A code fence (three or more backticks or tildes): its character and
+/// length.
+fn fence_marker(text: &str) -> Option<(u8, usize)> {
+    let b = text.as_bytes();
+    let c = *b.first()?;
+    if c != b'`' && c != b'~' {
+        return None;
+    }
+    let n = b.iter().take_while(|&&x| x == c).count();
+    (n >= 3).then_some((c, n))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn moved(src: &str) -> Vec<(usize, usize)> {
+        let layout = layout(src);
+        layout
+            .moves
+            .iter()
+            .map(|m| {
+                let line = src[..m.line_start].matches('\n').count() + 1;
+                (line, m.new_indent)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_well_formed_blueprint_needs_no_move() {
+        let src = "+ Response 200\n\n    + Headers\n\n            X: 1\n\n    + Body\n\n            {\n              \"a\": 1\n            }\n+ Request\n\n        text\n";
+        assert_eq!(moved(src), []);
+    }
+
+    #[test]
+    fn sections_indented_six_or_seven_spaces_are_nested() {
+        // Line 2 (6 spaces) becomes a nested item at the content column
+        // of `+ Request`; its asset (12 spaces) is code for both.
+        let src = "+ Request\n      + Headers\n\n            X: 1\n";
+        assert_eq!(moved(src), [(2, 2)]);
+    }
+
+    #[test]
+    fn a_bullet_one_space_in_is_nested_not_the_next_item() {
+        let src = "+ Parameters\n + id: 1 (number)\n + name: a (string)\n+ Response 200\n";
+        assert_eq!(moved(src), [(2, 2), (3, 2)]);
+    }
+
+    #[test]
+    fn a_closing_line_indented_less_than_its_code_block_is_text() {
+        let src = "+ Response 200\n\n        {\n          \"a\": 1\n      }\n";
+        let l = layout(src);
+        assert_eq!(moved(src), [(5, 4)]);
+        assert_eq!(l.strip(src.find("      }").unwrap_or(0)), 4);
+    }
+}
