@@ -51,7 +51,7 @@ pub(crate) fn heading(text: &str) -> HeadingKind<'_> {
         let inside = text[open + 1..text.len() - 1].trim();
         let inside_at = open + 1 + (text[open + 1..].len() - text[open + 1..].trim_start().len());
         let name = Some(text[..open].trim()).filter(|n| !n.is_empty());
-        if looks_like_uri(inside) {
+        if looks_like_uri(inside) || looks_like_relative_path(inside) {
             return HeadingKind::Resource {
                 name,
                 uri: inside,
@@ -303,6 +303,15 @@ fn trailing_bracket(text: &str) -> Option<usize> {
         }
     }
     None
+}
+
+/// `api/v1/users`: a path written without its leading `/` (the parser
+/// reads it with one, and says so).
+pub(crate) fn looks_like_relative_path(text: &str) -> bool {
+    text.contains('/')
+        && !text.contains(char::is_whitespace)
+        && text.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && !text.contains("://")
 }
 
 fn looks_like_uri(text: &str) -> bool {

@@ -154,6 +154,20 @@ impl<'a> Parser<'a> {
                 self.cursor = Cursor::DataStructures;
             }
             HeadingKind::Resource { name, uri, uri_at } => {
+                let absolute;
+                let uri = if signature::looks_like_relative_path(uri) {
+                    absolute = format!("/{uri}");
+                    self.warn(
+                        at + uri_at,
+                        format!(
+                            "resource URI `{uri}` does not start with `/`; read as `{absolute}` \
+                             (the reference parser drops this resource and its actions)"
+                        ),
+                    );
+                    absolute.as_str()
+                } else {
+                    uri
+                };
                 if let Some(uri) = self.template(uri, at + uri_at) {
                     self.push_resource(name, uri, Span::new(at, span.end));
                 } else {
