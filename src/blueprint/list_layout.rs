@@ -5,7 +5,7 @@
 //! list items by a rule CommonMark does not share: inside an item, every
 //! line loses up to 4 leading spaces, and what is left decides. A bullet
 //! with at most 3 spaces left opens a nested list unless it is indented
-//! exactly like the item itself (then it is the next item), so
+//! no more than the item itself (then it is the next item), so
 //! `      + Headers` (6 spaces) under `+ Request` is a section, and
 //! ` + id` (1 space) under `+ Parameters` is nested. A content line is a
 //! code block when 4 or more spaces are left, else text. CommonMark instead
@@ -120,8 +120,9 @@ pub(crate) fn layout(src: &str) -> Layout {
             let pre = rest.min(4);
             let left = rest - pre;
             let bullet = !in_fence && left <= 3 && is_bullet(text);
-            if bullet && pre == stack[level].orgpre {
-                // The next item of this list.
+            if bullet && pre <= stack[level].orgpre {
+                // The next item of this list (indented as much as the
+                // item, or less).
                 let bullet_col = stack[level].bullet_col;
                 stack.truncate(level);
                 stack.push(Open {

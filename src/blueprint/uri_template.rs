@@ -184,6 +184,18 @@ impl UriTemplate {
         names
     }
 
+    /// The names of the query variables (`{?a,b}`, `{&c}`), in order.
+    pub fn query_variables(&self) -> Vec<&str> {
+        self.parts
+            .iter()
+            .filter_map(|p| match p {
+                Part::Expression(e) if e.operator.is_query() => Some(e),
+                _ => None,
+            })
+            .flat_map(|e| e.variables.iter().map(|v| v.name.as_str()))
+            .collect()
+    }
+
     /// The path part in a canonical form where every variable reads `{}`
     /// and query expressions and literal queries are dropped: two
     /// templates with the same key route the same requests.
@@ -218,6 +230,16 @@ impl UriTemplate {
         });
         if let Some(q) = literal_query {
             key.push_str(q);
+        }
+        // `/search{?name}` and `/search{?city}` route by the query
+        // parameters a request sends: not duplicates.
+        let mut names = self.query_variables();
+        if !names.is_empty() {
+            names.sort_unstable();
+            names.dedup();
+            key.push_str("{?");
+            key.push_str(&names.join(","));
+            key.push('}');
         }
         key
     }

@@ -157,6 +157,13 @@ fn expected_request(tx: &Transaction<'_>) -> ExpectedRequest {
             .map(|(k, v)| (k.into_owned(), v.into_owned()))
             .collect();
     }
+    for name in tx.uri_template().query_variables() {
+        if !expected.query.iter().any(|(n, _)| n == name)
+            && !expected.query_names.iter().any(|n| n == name)
+        {
+            expected.query_names.push(name.to_string());
+        }
+    }
     let Some(request) = tx.request else {
         return expected;
     };

@@ -84,6 +84,10 @@ pub struct ExpectedRequest {
     /// Query pairs of the example URI (and of a literal query in the
     /// template).
     pub query: Vec<(String, String)>,
+    /// Query parameter names the template declares (`{?name,city}`) that
+    /// the example URI does not hold: a request sending them is meant for
+    /// this transaction even when no example value is documented.
+    pub query_names: Vec<String>,
     /// Decoded segments of the example URI at the template's variable
     /// positions (segment index, value): literal segments are equal for
     /// every candidate and not worth comparing.

@@ -97,6 +97,30 @@ impl<'r> RecordedRequest<'r> {
         headers: RequestHeaders<'r>,
         body: &'r [u8],
     ) -> Result<Self, RequestError> {
+        Self::read(method, path, query, headers, body, true)
+    }
+
+    /// [`new`](Self::new) with the body taken as text whatever its
+    /// `Content-Type` says: for a body declared JSON that does not parse,
+    /// which may still be a documented pseudo-JSON example.
+    pub fn new_as_text(
+        method: &'r Method,
+        path: &str,
+        query: Option<&str>,
+        headers: RequestHeaders<'r>,
+        body: &'r [u8],
+    ) -> Result<Self, RequestError> {
+        Self::read(method, path, query, headers, body, false)
+    }
+
+    fn read(
+        method: &'r Method,
+        path: &str,
+        query: Option<&str>,
+        headers: RequestHeaders<'r>,
+        body: &'r [u8],
+        json: bool,
+    ) -> Result<Self, RequestError> {
         let segments = DecodedPath::new(path).ok_or(RequestError::BadPercentEncoding)?;
         if !query.is_none_or(valid_percent_encoding) {
             return Err(RequestError::BadPercentEncoding);
@@ -105,7 +129,7 @@ impl<'r> RecordedRequest<'r> {
         let declared_json = content_type.is_some_and(crate::blueprint::is_json_media_type);
         // One streaming pass validates the body and fingerprints its
         // structure; the value itself is built only if scoring needs it.
-        let json_shape = if body.is_empty() {
+        let json_shape = if body.is_empty() || !json {
             None
         } else if declared_json {
             let shape =

@@ -54,6 +54,11 @@ struct Score {
     accept: u32,
     content_type: bool,
     query_names: u32,
+    /// 255 less the documented query names the request leaves out: of two
+    /// resources told apart by their query template, the one whose names
+    /// the request sends all of wins (`?name=a` goes to `{?name}`, not to
+    /// `{?name,city}`).
+    query_complete: u32,
     query_values: u32,
     path_values: u32,
     body_exact: bool,
@@ -95,7 +100,8 @@ impl Score {
         field(self.accept, 16) << 48
             | u64::from(self.content_type) << 47
             | field(self.query_names, 15) << 32
-            | field(self.query_values, 16) << 16
+            | field(self.query_complete, 8) << 24
+            | field(self.query_values, 8) << 16
             | field(self.path_values, 16)
     }
 
@@ -392,6 +398,7 @@ fn score<'r>(
             essence.eq_ignore_ascii_case(documented)
         };
     }
+    let mut missing = 0u32;
     for (name, value) in &expected.query {
         let mut present = false;
         for (n, v) in &req.query {
@@ -404,7 +411,14 @@ fn score<'r>(
             }
         }
         s.query_names += u32::from(present);
+        missing += u32::from(!present);
     }
+    for name in &expected.query_names {
+        let present = req.query.iter().any(|(n, _)| n == name);
+        s.query_names += u32::from(present);
+        missing += u32::from(!present);
+    }
+    s.query_complete = 255u32.saturating_sub(missing);
     s.path_values = expected
         .path
         .iter()
@@ -461,6 +475,7 @@ mod tests {
                 accept: [0, 1, 4001, 4003][next(4) as usize],
                 content_type: next(2) == 1,
                 query_names: next(3) as u32,
+                query_complete: 253 + next(3) as u32,
                 query_values: next(3) as u32,
                 path_values: next(3) as u32,
                 body_exact: next(2) == 1,
@@ -484,6 +499,7 @@ mod tests {
                     s.accept,
                     s.content_type,
                     s.query_names,
+                    s.query_complete,
                     s.query_values,
                     s.path_values,
                 )

@@ -17,7 +17,7 @@ use super::journal::{Journal, Record, Seen};
 use super::log::{RequestLine, RequestLog};
 use super::problem::Problem;
 use crate::blueprint::edit_distance;
-use crate::contract::{Contract, Endpoint};
+use crate::contract::{Contract, Endpoint, ExpectedBody};
 use crate::matching::{
     MatchOutcome, RecordedRequest, RequestError, RequestHeaders, allowed_methods, select,
 };
@@ -254,6 +254,33 @@ struct Answered {
     violations: Vec<Violation>,
 }
 
+/// A body declared JSON that does not parse, read as text, when lenient
+/// mode has a documented request with exactly that body (a pseudo-JSON
+/// example with comments or `...`): its own example must be answered.
+fn documented_text_body<'r>(
+    state: &State,
+    contract: &Contract,
+    method: &'r Method,
+    uri: &hyper::Uri,
+    headers: RequestHeaders<'r>,
+    body: &'r [u8],
+) -> Option<RecordedRequest<'r>> {
+    if state.config.strict {
+        return None;
+    }
+    let request =
+        RecordedRequest::new_as_text(method, uri.path(), uri.query(), headers, body).ok()?;
+    let MatchOutcome::Matched { transaction, .. } = select(contract, &request) else {
+        return None;
+    };
+    match &contract.transaction(transaction).request.body {
+        ExpectedBody::Text(doc) if doc.trim_end() == request.body_text().trim_end() => {
+            Some(request)
+        }
+        _ => None,
+    }
+}
+
 fn answer(
     state: &State,
     contract: &Contract,
@@ -297,12 +324,17 @@ fn answer(
             );
         }
         Err(RequestError::InvalidJson { message }) => {
-            return miss(
-                label,
-                Problem::InvalidJson,
-                format!("the body is not valid JSON: {message}"),
-                json!({}),
-            );
+            match documented_text_body(state, contract, method, uri, headers, body) {
+                Some(request) => request,
+                None => {
+                    return miss(
+                        label,
+                        Problem::InvalidJson,
+                        format!("the body is not valid JSON: {message}"),
+                        json!({}),
+                    );
+                }
+            }
         }
     };
 

@@ -506,7 +506,7 @@ fn invalid_json_in_a_json_body_is_located_at_the_bad_character() {
 #[test]
 fn duplicate_actions_warn_with_both_locations() {
     let (_, diags) = parse_str(
-        "# API\n## A [/a/{id}]\n### GET\n+ Response 200\n\n## B [/a/{x}{?q}]\n### GET\n+ Response 200\n\n## C [/a/:y]\n### GET\n+ Response 200\n",
+        "# API\n## A [/a/{id}]\n### GET\n+ Response 200\n\n## B [/a/{x}]\n### GET\n+ Response 200\n\n## C [/a/:y]\n### GET\n+ Response 200\n",
     );
     let dups: Vec<&Diagnostic> = diags
         .iter()
@@ -514,6 +514,20 @@ fn duplicate_actions_warn_with_both_locations() {
         .collect();
     assert_eq!(dups.len(), 2, "{diags:#?}");
     assert_eq!(dups[0].related.as_ref().unwrap().location.line, 3);
+}
+
+#[test]
+fn resources_told_apart_by_their_query_template_are_not_duplicates() {
+    let (_, diags) = parse_str(
+        "# API\n## All [/s]\n### GET\n+ Response 200\n\n## N [/s{?name}]\n### GET\n+ Response 200\n\n## B [/s{?city,name}]\n### GET\n+ Response 200\n\n## Again [/s{?name,city}]\n### GET\n+ Response 200\n",
+    );
+    let dups: Vec<&Diagnostic> = diags
+        .iter()
+        .filter(|d| d.message.contains("duplicate"))
+        .collect();
+    // Only the last: the same query names as B, in another order.
+    assert_eq!(dups.len(), 1, "{diags:#?}");
+    assert_eq!(dups[0].location.line, 15);
 }
 
 #[test]
