@@ -195,3 +195,150 @@ fn the_project_spec_is_the_users_seed_unchanged() {
         "specs/retailers.apib differs from the user's seed"
     );
 }
+
+/// Where apib-mock knowingly reads a real-world document otherwise than the
+/// reference: (file, the fields that differ, why). A listed difference
+/// that disappears fails the test, so the list only shrinks.
+const REAL_WORLD_DIFFERENCES: &[(&str, &[&str], &str)] = &[
+    (
+        "010_AdStage_api-docs_apiary",
+        &["request schema"],
+        "MSON member descriptions: the reference keeps trailing spaces and a fenced code block \
+         in a description, and drops the type of a last member followed by a line of spaces \
+         (`dimensions (array)` loses `\"type\": \"array\"`); descriptions never change what is \
+         served or validated",
+    ),
+    (
+        "059_hubcash_docs_api",
+        &[
+            "request body",
+            "request schema",
+            "response body",
+            "response schema",
+        ],
+        "the reference cuts an MSON value at a hyphen: `223.112.333.112-22 (string)` becomes \
+         `223.112.333.112` and `22 (required) - ...` its description; we keep the value the \
+         author wrote",
+    ),
+    (
+        "091_Bornholm_yasp_api",
+        &["status"],
+        "a request documented without any response: our status is null (nothing documented, \
+         nothing served), the reference says 0",
+    ),
+    (
+        "099_rootstrap_rails_api_base_index",
+        &["transactions"],
+        "resource URIs written without a leading `/` (`[api/v1/user]`): the reference drops \
+         those resources and their 7 transactions without a word; we read them with a `/` and \
+         warn",
+    ),
+];
+
+/// Real-world files the reference rejects outright (no transactions), and
+/// why we do not, where we do not.
+const REJECTED_BY_THE_REFERENCE: &[(&str, Option<&str>)] = &[
+    ("024_NCKU-CCS_energy-trading-platform_apiary", None),
+    (
+        "071_lingxi_lingxiapi-docs_api",
+        Some("tab characters: the reference refuses any tab, we read tabs as indentation"),
+    ),
+];
+
+/// The field a difference from [`differences`] is about.
+fn field_of(diff: &str) -> &str {
+    if diff.contains(" transactions, reference has ") {
+        return "transactions";
+    }
+    let after_index = diff.split_once(' ').map_or(diff, |(_, rest)| rest);
+    after_index.split(':').next().unwrap_or("")
+}
+
+#[test]
+fn real_world_blueprints_match_the_reference_but_for_listed_differences() {
+    let Some(shared) = support::shared() else {
+        return;
+    };
+    let dir = shared.join("corpus/real-world");
+    if !dir.is_dir() {
+        eprintln!("SKIP: {} not found", dir.display());
+        return;
+    }
+    let mut specs: Vec<_> = std::fs::read_dir(dir.join("specs"))
+        .expect("real-world specs")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "apib"))
+        .collect();
+    specs.sort();
+    let (mut total, mut equal, mut files, mut files_equal) = (0, 0, 0, 0);
+    let mut failures = Vec::new();
+    let mut unused: Vec<&str> = REAL_WORLD_DIFFERENCES.iter().map(|d| d.0).collect();
+    for spec in &specs {
+        let stem = spec
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or_default();
+        let expected = dir.join(format!("expected/{stem}.json"));
+        if !expected.exists() {
+            let known = REJECTED_BY_THE_REFERENCE.iter().find(|(f, _)| *f == stem);
+            let out = support::run(&["check", &spec.display().to_string()]);
+            match known {
+                Some((_, None)) if out.status.code() != Some(1) => failures.push(format!(
+                    "{stem}: the reference rejects it and so should we (check has no error)"
+                )),
+                None => failures.push(format!(
+                    "{stem}: the reference rejects it; list it in REJECTED_BY_THE_REFERENCE"
+                )),
+                _ => {}
+            }
+            continue;
+        }
+        files += 1;
+        let reference: Value =
+            serde_json::from_str(&std::fs::read_to_string(&expected).expect("expected file"))
+                .expect("expected is JSON");
+        let reference = reference["transactions"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        let ours = support::routes_json(&spec.display().to_string());
+        total += reference.len();
+        let diffs = differences(&ours, &reference);
+        let differing: std::collections::BTreeSet<&str> = diffs
+            .iter()
+            .map(|d| d.split_once(' ').map_or("", |(i, _)| i))
+            .collect();
+        if ours.len() == reference.len() {
+            equal += reference.len() - differing.len();
+        }
+        files_equal += usize::from(diffs.is_empty());
+        let allowed = REAL_WORLD_DIFFERENCES.iter().find(|(f, ..)| *f == stem);
+        if allowed.is_some() && !diffs.is_empty() {
+            unused.retain(|f| *f != stem);
+        }
+        for d in diffs {
+            if !allowed.is_some_and(|(_, fields, _)| fields.contains(&field_of(&d))) {
+                failures.push(format!("{stem}: {d}"));
+            }
+        }
+    }
+    eprintln!(
+        "real-world corpus: {equal}/{total} transactions and {files_equal}/{files} files equal \
+         to the reference"
+    );
+    assert!(
+        files >= 20,
+        "only {files} real-world files with expectations"
+    );
+    for stem in unused {
+        failures.push(format!(
+            "{stem}: listed in REAL_WORLD_DIFFERENCES but now equal to the reference; remove it"
+        ));
+    }
+    assert!(
+        failures.is_empty(),
+        "differences from the reference:\n{}",
+        failures.join("\n")
+    );
+}

@@ -2,6 +2,7 @@
 
 mod admin;
 mod cli;
+mod compat;
 mod conformance;
 mod cors;
 mod hardening;

@@ -45,7 +45,7 @@ impl<'a> Parser<'a> {
                     let Some((_, rest)) = text.split_once('\n') else {
                         continue;
                     };
-                    let rest_at = block.span.start + text.len() - rest.len();
+                    let rest_at = block.span.start + text.len() - rest.trim_start().len();
                     if !abbreviated {
                         append_trimmed_lines(&mut msg.description, rest);
                     } else if let Some(caps) = MODEL_REF.captures(rest.trim()) {
