@@ -270,3 +270,21 @@ async fn strict_mode_still_refuses_a_body_that_is_not_json() {
         .expect("request");
     problem(res, 400, "invalid-json").await;
 }
+
+#[test]
+fn a_fence_after_body_and_action_level_headers_are_used() {
+    let routes = routes_json(&fixture("compat/sections.apib"));
+    assert_eq!(json_of(&routes[0]["response"]["body"]), json!({"total": 3}));
+    let create = &routes[1];
+    assert_eq!(
+        create["request"]["headers"],
+        json!([["Content-Type", "application/json"], ["X-Tenant", "acme"]])
+    );
+    assert_eq!(
+        create["response"]["headers"],
+        json!([["Content-Type", "application/json"], ["X-Tenant", "acme"]])
+    );
+    let report = check("sections.apib");
+    assert_eq!(located(&report, "asset after `+ Body`"), [(11, 5)]);
+    assert_eq!(located(&report, "deprecated"), [(16, 3)]);
+}

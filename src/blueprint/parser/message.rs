@@ -38,6 +38,7 @@ impl<'a> Parser<'a> {
         });
         let mut content: Vec<Content> = Vec::new();
         let keyword = signature::split_word(self.signature_line(item).0).0;
+        let mut after_body = false;
         for (i, block) in item.children.iter().enumerate() {
             match &block.kind {
                 BlockKind::Paragraph if i == 0 => {
@@ -69,6 +70,22 @@ impl<'a> Parser<'a> {
                         append_paragraph(&mut msg.description, &text);
                     }
                 }
+                BlockKind::Code(code) if !abbreviated && after_body => {
+                    // A dangling asset right after `+ Body` (a fence at
+                    // the `+ Body` line's own indentation): the body's, as
+                    // in the reference.
+                    let (text, offsets) = code.dedented();
+                    self.warn(
+                        block.span.start,
+                        "asset after `+ Body` but not inside it: indent it 4 spaces more than \
+                         the `+ Body` line; used as its content",
+                    );
+                    let body = msg
+                        .body
+                        .get_or_insert_with(|| asset(String::new(), block.span, &offsets));
+                    body.text.push_str(&text);
+                    body_lines.extend(offsets);
+                }
                 BlockKind::Code(code) => {
                     if !abbreviated {
                         self.warn(
@@ -96,6 +113,9 @@ impl<'a> Parser<'a> {
                     for sub in items {
                         self.message_section(sub, &mut msg, &mut body_lines, &mut schema_lines);
                     }
+                    after_body = items.last().is_some_and(|last| {
+                        matches!(signature::item(self.signature_line(last).0), ItemKind::Body)
+                    });
                 }
                 _ if abbreviated => content.push(Content::Text(block.span)),
                 _ => {

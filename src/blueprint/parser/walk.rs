@@ -36,6 +36,7 @@ pub fn parse(source: &SourceFile) -> (Blueprint, Vec<Diagnostic>) {
         mson_depth: 0,
         mson_too_deep: false,
         layout: Layout::default(),
+        action_headers: Vec::new(),
     };
     let (blocks, layout) = markdown::blocks(source.text());
     parser.layout = layout;
@@ -83,6 +84,8 @@ pub(super) struct Parser<'a> {
     /// How the reference nests the document's lists: what it strips from
     /// each line of text used as written.
     pub(super) layout: Layout,
+    /// `+ Headers` written directly under the current action.
+    pub(super) action_headers: Vec<(String, String)>,
 }
 
 impl<'a> Parser<'a> {
@@ -304,6 +307,7 @@ impl<'a> Parser<'a> {
             });
             self.cursor = Cursor::Action;
             self.stray_heading = None;
+            self.action_headers.clear();
         }
     }
 
@@ -356,7 +360,8 @@ impl<'a> Parser<'a> {
             (Cursor::DataStructures, _) => self.describe(item.span),
             (Cursor::Action, ItemKind::Request { name, media_type }) => {
                 self.note_stray_heading(at);
-                let message = self.message(item, media_type);
+                let mut message = self.message(item, media_type);
+                self.add_action_headers(&mut message);
                 let example_uri = self.example_uri(&message);
                 let request = Request {
                     name: name.map(str::to_string),
@@ -377,7 +382,8 @@ impl<'a> Parser<'a> {
                 self.note_stray_heading(at);
                 let status_at = at + line.find(status).unwrap_or(0);
                 let status = self.status(status, status_at);
-                let message = self.message(item, media_type);
+                let mut message = self.message(item, media_type);
+                self.add_action_headers(&mut message);
                 if let (Some(status), Some(action)) = (status, self.action_mut()) {
                     let response = Response { status, message };
                     match action.examples.last_mut() {
@@ -437,7 +443,22 @@ impl<'a> Parser<'a> {
                 );
                 self.describe(item.span);
             }
-            (Cursor::Action, ItemKind::Headers | ItemKind::Body | ItemKind::Schema) => {
+            // The reference's deprecated action-level headers: every
+            // request and response after them carries them.
+            (Cursor::Action, ItemKind::Headers) => {
+                let mut holder = Message::default();
+                if let Some((text, offsets)) = self.asset_text(item, "Headers") {
+                    self.headers(&text, &offsets, &mut holder);
+                }
+                self.warn(
+                    at,
+                    "`+ Headers` directly under an action is deprecated; they are added to \
+                     every request and response below it. Nest them in each `+ Request` or \
+                     `+ Response` instead",
+                );
+                self.action_headers = holder.headers;
+            }
+            (Cursor::Action, ItemKind::Body | ItemKind::Schema) => {
                 self.warn(
                     at,
                     format!(
@@ -451,6 +472,15 @@ impl<'a> Parser<'a> {
                 self.describe(item.span);
             }
             _ => self.describe(item.span),
+        }
+    }
+
+    /// The action-level `+ Headers` met so far, after the message's own.
+    fn add_action_headers(&self, message: &mut Message) {
+        for (name, value) in &self.action_headers {
+            if message.header(name).is_none() {
+                message.headers.push((name.clone(), value.clone()));
+            }
         }
     }
 
