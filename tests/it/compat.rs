@@ -288,3 +288,17 @@ fn a_fence_after_body_and_action_level_headers_are_used() {
     assert_eq!(located(&report, "asset after `+ Body`"), [(11, 5)]);
     assert_eq!(located(&report, "deprecated"), [(16, 3)]);
 }
+
+#[test]
+fn where_the_reference_is_wrong_the_author_is_followed() {
+    let routes = routes_json(&fixture("compat/reference-bugs.apib"));
+    // The reference renders no body for a lower-case `content-type`, and
+    // cuts `2017-02-23T13:54:33Z` at its first hyphen.
+    assert_eq!(
+        json_of(&routes[0]["response"]["body"]),
+        json!({"at": "2017-02-23T13:54:33Z", "n": 1})
+    );
+    // The reference refuses the whole document for a tab.
+    assert_eq!(json_of(&routes[1]["request"]["body"]), json!({"at": "now"}));
+    assert_eq!(check("reference-bugs.apib")["errors"], 0);
+}
