@@ -302,3 +302,21 @@ fn where_the_reference_is_wrong_the_author_is_followed() {
     assert_eq!(json_of(&routes[1]["request"]["body"]), json!({"at": "now"}));
     assert_eq!(check("reference-bugs.apib")["errors"], 0);
 }
+
+#[test]
+fn a_model_reference_beside_sections_is_not_used_and_says_so() {
+    let routes = routes_json(&fixture("compat/model-references.apib"));
+    // With `+ Headers` beside it, the reference reads `[Note][]` as
+    // description: only the headers are the response's.
+    assert_eq!(routes[0]["response"]["headers"], json!([["X", "1"]]));
+    assert_eq!(routes[0]["response"]["body"], Value::Null);
+    assert_eq!(routes[1]["response"]["headers"], json!([["Y", "1"]]));
+    // Alone, it is the model; text after it is ignored.
+    assert_eq!(json_of(&routes[2]["response"]["body"]), json!({"m": 1}));
+    let report = check("model-references.apib");
+    assert_eq!(
+        located(&report, "is not used: a model reference"),
+        [(13, 5), (21, 5)]
+    );
+    assert_eq!(located(&report, "content after a `[Model][]`"), [(32, 5)]);
+}

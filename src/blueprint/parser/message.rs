@@ -48,6 +48,18 @@ impl<'a> Parser<'a> {
                     };
                     let rest_at = block.span.start + text.len() - rest.trim_start().len();
                     if !abbreviated {
+                        if MODEL_REF.is_match(rest.trim()) {
+                            self.warn(
+                                rest_at,
+                                format!(
+                                    "`{}` is not used: a model reference stands alone in its \
+                                     request or response, without `+ Headers`, `+ Body`, \
+                                     `+ Schema` or `+ Attributes` sections (the reference reads \
+                                     it as description)",
+                                    rest.trim()
+                                ),
+                            );
+                        }
                         append_trimmed_lines(&mut msg.description, rest);
                     } else if let Some(caps) = MODEL_REF.captures(rest.trim()) {
                         msg.model_ref = caps.get(1).map(|m| m.as_str().trim().to_string());
@@ -58,11 +70,22 @@ impl<'a> Parser<'a> {
                 }
                 BlockKind::Paragraph => {
                     let text = self.slice(block.span).trim();
-                    if content.is_empty()
-                        && let Some(caps) = MODEL_REF.captures(text)
-                    {
+                    let model_ref = MODEL_REF.captures(text).filter(|_| content.is_empty());
+                    if let Some(caps) = model_ref.as_ref().filter(|_| abbreviated) {
                         msg.model_ref = caps.get(1).map(|m| m.as_str().trim().to_string());
                         msg.span = block.span;
+                    } else if model_ref.is_some() {
+                        self.warn(
+                            block.span.start,
+                            format!(
+                                "`{text}` is not used: a model reference stands alone in its \
+                                 request or response, without `+ Headers`, `+ Body`, `+ Schema` \
+                                 or `+ Attributes` sections (the reference reads it as \
+                                 description)"
+                            ),
+                        );
+                        let text = text.to_string();
+                        append_paragraph(&mut msg.description, &text);
                     } else if abbreviated {
                         content.push(Content::Text(block.span));
                     } else {
