@@ -284,7 +284,15 @@ fn a_fence_after_body_and_action_level_headers_are_used() {
         create["response"]["headers"],
         json!([["Content-Type", "application/json"], ["X-Tenant", "acme"]])
     );
+    // `404 Not Found`: the code the author meant, media type kept.
+    let remove = &routes[2];
+    assert_eq!(remove["response"]["status"], 404);
+    assert_eq!(
+        remove["response"]["headers"],
+        json!([["Content-Type", "application/json"]])
+    );
     let report = check("sections.apib");
+    assert_eq!(located(&report, "after the status code"), [(29, 12)]);
     assert_eq!(located(&report, "asset after `+ Body`"), [(11, 5)]);
     assert_eq!(located(&report, "deprecated"), [(16, 3)]);
 }

@@ -530,6 +530,28 @@ impl<'a> Parser<'a> {
         if text.is_empty() {
             return Some(200);
         }
+        let code = |t: &str| {
+            t.parse::<u16>()
+                .ok()
+                .filter(|s| (100..=599).contains(s) && t.len() == 3)
+        };
+        if let Some(s) = code(text) {
+            return Some(s);
+        }
+        // `200 OK`, `404 Not Found`: the code is what the author meant
+        // (the reference assumes 200 and drops the media type).
+        if let Some((head, reason)) = text.split_once(char::is_whitespace)
+            && let Some(s) = code(head)
+        {
+            self.warn(
+                at,
+                format!(
+                    "`{}` after the status code is not part of the format; read as `Response {s}`",
+                    reason.trim()
+                ),
+            );
+            return Some(s);
+        }
         match text.parse::<u16>() {
             Ok(s) if (100..=599).contains(&s) && text.len() == 3 => Some(s),
             _ => {
