@@ -27,6 +27,10 @@ pub(crate) struct Layout {
     /// For lines inside list items: (line start, columns the nesting
     /// strips), in order.
     strips: Vec<(usize, usize)>,
+    /// Where an ATX heading has no space after its hashes (`##Users`,
+    /// which sundown reads as a heading and CommonMark as text): the
+    /// offset right after the hashes, in order.
+    pub spaceless_headings: Vec<usize>,
 }
 
 /// One line to re-indent.
@@ -92,6 +96,14 @@ pub(crate) fn layout(src: &str) -> Layout {
                 keep => keep,
             };
         }
+        let heading = cols <= 3 && !in_fence && text.starts_with('#');
+        if heading {
+            let hashes = text.bytes().take_while(|&b| b == b'#').count();
+            let next = text.as_bytes().get(hashes);
+            if hashes <= 6 && next.is_some_and(|b| !b.is_ascii_whitespace()) {
+                out.spaceless_headings.push(line_start + bytes + hashes);
+            }
+        }
         if stack.is_empty() {
             if cols <= 3 && !in_fence && is_bullet(text) {
                 stack.push(Open {
@@ -108,7 +120,7 @@ pub(crate) fn layout(src: &str) -> Layout {
         }
         // A heading ends every list (the reference's markdown stops an
         // item there, even without a blank line).
-        if cols <= 3 && !in_fence && text.starts_with('#') {
+        if heading {
             stack.clear();
             in_empty = false;
             prev = Prev::Other;
@@ -162,6 +174,7 @@ pub(crate) fn layout(src: &str) -> Layout {
             }
             rest = left;
         }
+        // The innermost level always places the line.
         let Some(placed) = placed else {
             continue;
         };
@@ -181,17 +194,23 @@ pub(crate) fn layout(src: &str) -> Layout {
                 let c = item.content_col;
                 let lazy = !in_empty && prev == Prev::Text;
                 let code = residual >= 4 && !in_fence && !lazy;
-                let fits = if in_fence || lazy {
-                    cols >= c || lazy
+                // Where CommonMark reads the line the same way, it stays:
+                // a lazy line continues its paragraph wherever it stands.
+                let fits = if lazy {
+                    true
+                } else if in_fence {
+                    cols >= c
                 } else if code {
                     cols >= c + 4
                 } else {
-                    cols >= c && cols < c + 4
+                    (c..c + 4).contains(&cols)
                 };
-                prev = match () {
-                    _ if in_fence || fence_marker.is_some() => Prev::Other,
-                    _ if code => Prev::Code,
-                    _ => Prev::Text,
+                prev = if in_fence || fence_marker.is_some() {
+                    Prev::Other
+                } else if code {
+                    Prev::Code
+                } else {
+                    Prev::Text
                 };
                 (!fits).then_some(c + residual)
             }

@@ -124,7 +124,7 @@ pub(crate) fn blocks(src: &str) -> (Vec<Block<'_>>, Layout) {
     // and plain CommonMark is the fastest to scan.
     let mut builder = TreeBuilder::default();
     let layout = list_layout::layout(src);
-    let edits = edits(src, &layout);
+    let edits = edits(&layout);
     if edits.is_empty() {
         for (event, range) in Parser::new_ext(src, Options::empty()).into_offset_iter() {
             builder.event(event, Span::new(range.start, range.end));
@@ -177,7 +177,7 @@ struct Edit {
 /// lines moved where their nesting says, and a space after the hashes of
 /// headings written without one (`##Users [/users]`, which sundown reads
 /// as a heading and CommonMark as text).
-fn edits(src: &str, layout: &Layout) -> Vec<Edit> {
+fn edits(layout: &Layout) -> Vec<Edit> {
     let mut edits: Vec<Edit> = layout
         .moves
         .iter()
@@ -187,46 +187,13 @@ fn edits(src: &str, layout: &Layout) -> Vec<Edit> {
             spaces: m.new_indent,
         })
         .collect();
-    edits.extend(spaceless_headings(src).into_iter().map(|at| Edit {
+    edits.extend(layout.spaceless_headings.iter().map(|&at| Edit {
         start: at,
         end: at,
         spaces: 1,
     }));
     edits.sort_by_key(|e| (e.start, e.end));
     edits
-}
-
-/// Where `src` has an ATX heading without a space after its hashes
-/// (`###Get [GET]`, `#Group Billing`): the offset right after the hashes
-/// of each such line, outside fenced code. Indented code cannot hold one:
-/// only lines indented by at most 3 spaces count.
-fn spaceless_headings(src: &str) -> Vec<usize> {
-    let mut found = Vec::new();
-    let mut fence: Option<(u8, usize)> = None;
-    let mut start = 0;
-    for line in src.split_inclusive('\n') {
-        let trimmed = line.trim_start_matches([' ', '\t']);
-        let indent = line.len() - trimmed.len();
-        let bytes = trimmed.as_bytes();
-        let run = |c: u8| bytes.iter().take_while(|&&b| b == c).count();
-        match bytes.first() {
-            Some(&c @ (b'`' | b'~')) if run(c) >= 3 => match fence {
-                None => fence = Some((c, run(c))),
-                Some((open, len)) if open == c && run(c) >= len => fence = None,
-                Some(_) => {}
-            },
-            Some(b'#') if fence.is_none() && indent <= 3 => {
-                let hashes = run(b'#');
-                let next = bytes.get(hashes).copied();
-                if hashes <= 6 && next.is_some_and(|b| !b.is_ascii_whitespace()) {
-                    found.push(start + indent + hashes);
-                }
-            }
-            _ => {}
-        }
-        start += line.len();
-    }
-    found
 }
 
 /// A container being filled: the document, a list, or an item.
