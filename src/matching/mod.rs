@@ -14,5 +14,5 @@ mod select;
 
 pub use crate::contract::path_pattern::DecodedPath;
 pub use negotiate::Preference;
-pub use request::{RecordedRequest, RequestError, RequestHeaders};
+pub use request::{BodyAs, RecordedRequest, RequestError, RequestHeaders};
 pub use select::{MatchOutcome, allowed_methods, select};

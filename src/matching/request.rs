@@ -75,6 +75,17 @@ pub struct RecordedRequest<'r> {
     json: OnceCell<Value>,
 }
 
+/// How a request body is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyAs {
+    /// As its `Content-Type` says: JSON when declared JSON (or undeclared
+    /// and JSON-looking), text otherwise.
+    Declared,
+    /// As text whatever it claims: for a body declared JSON that does not
+    /// parse, which may still be a documented pseudo-JSON example.
+    Text,
+}
+
 /// Why a request cannot even be matched.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RequestError {
@@ -97,29 +108,17 @@ impl<'r> RecordedRequest<'r> {
         headers: RequestHeaders<'r>,
         body: &'r [u8],
     ) -> Result<Self, RequestError> {
-        Self::read(method, path, query, headers, body, true)
+        Self::read(method, path, query, headers, body, BodyAs::Declared)
     }
 
-    /// [`new`](Self::new) with the body taken as text whatever its
-    /// `Content-Type` says: for a body declared JSON that does not parse,
-    /// which may still be a documented pseudo-JSON example.
-    pub fn new_as_text(
+    /// [`new`](Self::new), reading the body as `body_as` says.
+    pub fn read(
         method: &'r Method,
         path: &str,
         query: Option<&str>,
         headers: RequestHeaders<'r>,
         body: &'r [u8],
-    ) -> Result<Self, RequestError> {
-        Self::read(method, path, query, headers, body, false)
-    }
-
-    fn read(
-        method: &'r Method,
-        path: &str,
-        query: Option<&str>,
-        headers: RequestHeaders<'r>,
-        body: &'r [u8],
-        json: bool,
+        body_as: BodyAs,
     ) -> Result<Self, RequestError> {
         let segments = DecodedPath::new(path).ok_or(RequestError::BadPercentEncoding)?;
         if !query.is_none_or(valid_percent_encoding) {
@@ -129,7 +128,7 @@ impl<'r> RecordedRequest<'r> {
         let declared_json = content_type.is_some_and(crate::blueprint::is_json_media_type);
         // One streaming pass validates the body and fingerprints its
         // structure; the value itself is built only if scoring needs it.
-        let json_shape = if body.is_empty() || !json {
+        let json_shape = if body.is_empty() || body_as == BodyAs::Text {
             None
         } else if declared_json {
             let shape =

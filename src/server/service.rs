@@ -19,7 +19,7 @@ use super::problem::Problem;
 use crate::blueprint::edit_distance;
 use crate::contract::{Contract, Endpoint, ExpectedBody};
 use crate::matching::{
-    MatchOutcome, RecordedRequest, RequestError, RequestHeaders, allowed_methods, select,
+    BodyAs, MatchOutcome, RecordedRequest, RequestError, RequestHeaders, allowed_methods, select,
 };
 use crate::reload::LiveContract;
 use crate::validate::Violation;
@@ -269,7 +269,7 @@ fn documented_text_body<'r>(
         return None;
     }
     let request =
-        RecordedRequest::new_as_text(method, uri.path(), uri.query(), headers, body).ok()?;
+        RecordedRequest::read(method, uri.path(), uri.query(), headers, body, BodyAs::Text).ok()?;
     let MatchOutcome::Matched { transaction, .. } = select(contract, &request) else {
         return None;
     };
