@@ -49,16 +49,7 @@ impl<'a> Parser<'a> {
                     let rest_at = block.span.start + text.len() - rest.trim_start().len();
                     if !abbreviated {
                         if MODEL_REF.is_match(rest.trim()) {
-                            self.warn(
-                                rest_at,
-                                format!(
-                                    "`{}` is not used: a model reference stands alone in its \
-                                     request or response, without `+ Headers`, `+ Body`, \
-                                     `+ Schema` or `+ Attributes` sections (the reference reads \
-                                     it as description)",
-                                    rest.trim()
-                                ),
-                            );
+                            self.warn(rest_at, unused_model_reference(rest.trim()));
                         }
                         append_trimmed_lines(&mut msg.description, rest);
                     } else if let Some(caps) = MODEL_REF.captures(rest.trim()) {
@@ -75,15 +66,7 @@ impl<'a> Parser<'a> {
                         msg.model_ref = caps.get(1).map(|m| m.as_str().trim().to_string());
                         msg.span = block.span;
                     } else if model_ref.is_some() {
-                        self.warn(
-                            block.span.start,
-                            format!(
-                                "`{text}` is not used: a model reference stands alone in its \
-                                 request or response, without `+ Headers`, `+ Body`, `+ Schema` \
-                                 or `+ Attributes` sections (the reference reads it as \
-                                 description)"
-                            ),
-                        );
+                        self.warn(block.span.start, unused_model_reference(text));
                         let text = text.to_string();
                         append_paragraph(&mut msg.description, &text);
                     } else if abbreviated {
@@ -429,6 +412,16 @@ impl<'a> Parser<'a> {
             self.warn(at, format!("invalid {what}: {message}; served as text"));
         }
     }
+}
+
+/// Why `[Name][]` beside sections is not used (the reference reads it as
+/// description, silently).
+fn unused_model_reference(reference: &str) -> String {
+    format!(
+        "`{reference}` is not used: a model reference stands alone in its request or response, \
+         without `+ Headers`, `+ Body`, `+ Schema` or `+ Attributes` sections (the reference \
+         reads it as description)"
+    )
 }
 
 /// A block of a message's or section's content, on its way to an asset.
