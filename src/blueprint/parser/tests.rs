@@ -634,3 +634,19 @@ fn mson_quirks_of_the_reference_that_we_match_and_the_two_we_fix() {
     assert_eq!(body["tags"], serde_json::json!([]));
     assert_eq!(body["untyped"], serde_json::json!(["x", "y"]));
 }
+
+#[test]
+fn sections_where_they_do_not_belong_are_never_dropped_silently() {
+    let (_, diags) = parse_str(
+        "# API\n# Group G\n+ Response 200\n\n## R [/r]\n+ Body\n\n        x\n\n### Do [GET]\n+ Response 204\n",
+    );
+    assert_eq!(
+        messages(&diags),
+        [
+            "t.apib:3:3: warning: request or response outside an action; add an action heading \
+             such as `### Name [GET]` above it",
+            "t.apib:6:3: warning: `Body` does not belong here (it goes under an action, a request \
+             or a response); treated as description",
+        ]
+    );
+}

@@ -220,14 +220,18 @@ impl<'a> Parser<'a> {
                     // The resource above could not be built; its error
                     // already says why.
                     (Cursor::Skipped, None) => {}
-                    (_, None) => self.error(
-                        at,
-                        format!(
-                            "action `{text}` is not inside a resource; add a resource heading \
-                             such as `## Name [/path]` above it, or give the action a URI: \
-                             `[{method} /path]`"
-                        ),
-                    ),
+                    (_, None) => {
+                        self.error(
+                            at,
+                            format!(
+                                "action `{text}` is not inside a resource; add a resource \
+                                 heading such as `## Name [/path]` above it, or give the action \
+                                 a URI: `[{method} /path]`"
+                            ),
+                        );
+                        // Its sections go with it; the error says why.
+                        self.cursor = Cursor::Skipped;
+                    }
                 }
             }
             HeadingKind::Other => self.other_heading(text, at, span),
@@ -435,7 +439,10 @@ impl<'a> Parser<'a> {
                     }
                 }
             }
-            (Cursor::Resource, ItemKind::Request { .. } | ItemKind::Response { .. }) => {
+            (
+                Cursor::Resource | Cursor::Group | Cursor::Overview,
+                ItemKind::Request { .. } | ItemKind::Response { .. },
+            ) => {
                 self.warn(
                     at,
                     "request or response outside an action; add an action heading such as \
@@ -469,6 +476,21 @@ impl<'a> Parser<'a> {
             }
             (Cursor::Action, ItemKind::Other) => {
                 self.maybe_misspelled(line, at, item);
+                self.describe(item.span);
+            }
+            // A section keyword where it has no meaning (`+ Body` under a
+            // resource, `+ Parameters` under a group): kept as description,
+            // but never silently.
+            (Cursor::Resource | Cursor::Group | Cursor::Overview, kind)
+                if kind != ItemKind::Other =>
+            {
+                self.warn(
+                    at,
+                    format!(
+                        "`{line}` does not belong here (it goes under an action, a request or a \
+                         response); treated as description"
+                    ),
+                );
                 self.describe(item.span);
             }
             _ => self.describe(item.span),
