@@ -78,16 +78,27 @@ pub(crate) fn layout(src: &str) -> Layout {
     let mut fence: Option<(u8, usize)> = None;
     let mut prev = Prev::Other;
     let mut start = 0;
-    for line in src.split_inclusive('\n') {
+    let lines = memchr::memchr_iter(b'\n', src.as_bytes())
+        .map(|n| n + 1)
+        .chain((!src.ends_with('\n')).then_some(src.len()))
+        .scan(0, |from, end| {
+            let line = &src[*from..end];
+            *from = end;
+            Some(line)
+        });
+    for line in lines {
         let line_start = start;
         start += line.len();
         let (cols, bytes) = indentation(line);
         let text = &line[bytes..];
-        if text.trim().is_empty() {
+        // `indentation` took the spaces and tabs: what is left is blank
+        // when it is only the line end.
+        if text.trim_start_matches(['\r', '\n']).is_empty() {
             in_empty = true;
             continue;
         }
         let fence_marker = fence_marker(text);
+        let bullet_shaped = is_bullet(text);
         let in_fence = fence.is_some();
         if let Some((c, n)) = fence_marker {
             fence = match fence {
@@ -105,7 +116,7 @@ pub(crate) fn layout(src: &str) -> Layout {
             }
         }
         if stack.is_empty() {
-            if cols <= 3 && !in_fence && is_bullet(text) {
+            if cols <= 3 && !in_fence && bullet_shaped {
                 stack.push(Open {
                     orgpre: cols,
                     bullet_col: cols,
@@ -131,7 +142,7 @@ pub(crate) fn layout(src: &str) -> Layout {
         for level in 0..stack.len() {
             let pre = rest.min(4);
             let left = rest - pre;
-            let bullet = !in_fence && left <= 3 && is_bullet(text);
+            let bullet = !in_fence && left <= 3 && bullet_shaped;
             if bullet && pre <= stack[level].orgpre {
                 // The next item of this list (indented as much as the
                 // item, or less).
