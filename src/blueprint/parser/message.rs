@@ -177,7 +177,15 @@ impl<'a> Parser<'a> {
         let last = content.last()?.span();
         let span = Span::new(first.start, last.end);
         let (text, offsets) = match content {
-            [Content::Code(_, code)] => code.dedented(),
+            [Content::Code(_, code)] if code.fenced => code.dedented(),
+            // An indented code block loses exactly what the reference takes
+            // from it (the nesting and 4 columns): a body indented deeper
+            // than the format asks keeps the extra, as written.
+            [Content::Code(span, _)] => {
+                let (mut text, mut offsets) = (String::new(), Vec::new());
+                self.as_written(*span, 4, &mut text, &mut offsets);
+                (text, offsets)
+            }
             _ => {
                 let mut text = String::new();
                 let mut offsets = Vec::new();
@@ -258,6 +266,8 @@ impl<'a> Parser<'a> {
                 })
                 .count();
             let kept = line[cut..].trim_end_matches(['\n', '\r']);
+            // A blank line is empty, whatever white space it holds.
+            let kept = if kept.trim().is_empty() { "" } else { kept };
             offsets.push(at + cut);
             text.push_str(kept);
             text.push('\n');
