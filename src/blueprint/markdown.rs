@@ -78,15 +78,32 @@ impl<'a> CodeBlock<'a> {
             })
             .min()
             .unwrap_or(0);
+        self.dedented_by(common)
+    }
+
+    /// The block's text with up to `cut` leading spaces removed from each
+    /// line (blank lines become empty), and each kept line's offset.
+    pub fn dedented_by(&self, cut: usize) -> (String, Vec<usize>) {
         let len = self.lines.iter().map(|(_, l)| l.len()).sum();
         let mut text = String::with_capacity(len);
         let mut offsets = Vec::with_capacity(self.lines.len());
         for (offset, line) in &self.lines {
-            let cut = line.bytes().take(common).take_while(|&b| b == b' ').count();
-            offsets.push(offset + cut);
-            text.push_str(&line[cut..]);
+            let spaces = line.bytes().take(cut).take_while(|&b| b == b' ').count();
+            offsets.push(offset + spaces);
+            let rest = &line[spaces..];
+            if rest.trim().is_empty() {
+                text.push('\n');
+            } else {
+                text.push_str(rest);
+            }
         }
         (text, offsets)
+    }
+
+    /// The source offset where the block's first line of text starts (after
+    /// the indentation CommonMark took), if it has one.
+    pub fn first_offset(&self) -> Option<usize> {
+        self.lines.first().map(|(offset, _)| *offset)
     }
 
     /// Appends a piece of code text reported at source `span`. Pieces hold

@@ -38,8 +38,9 @@ pub(crate) enum HeadingKind<'a> {
 pub(crate) fn heading(text: &str) -> HeadingKind<'_> {
     // `## Group Association [/group-associations/{id}]` names a resource:
     // a URI in brackets wins over the Group keyword, as in the reference.
-    let bracketed_uri = trailing_bracket(text)
-        .is_some_and(|open| looks_like_uri(text[open + 1..text.len() - 1].trim()));
+    let bracket = trailing_bracket(text);
+    let bracketed_uri =
+        bracket.is_some_and(|open| looks_like_uri(text[open + 1..text.len() - 1].trim()));
     if let Some(name) = strip_keyword(text, "Group").filter(|_| !bracketed_uri) {
         return HeadingKind::Group(name);
     }
@@ -47,7 +48,7 @@ pub(crate) fn heading(text: &str) -> HeadingKind<'_> {
     if text.eq_ignore_ascii_case("Data Structures") || text.eq_ignore_ascii_case("Data Structure") {
         return HeadingKind::DataStructures;
     }
-    if let Some(open) = trailing_bracket(text) {
+    if let Some(open) = bracket {
         let inside = text[open + 1..text.len() - 1].trim();
         let inside_at = open + 1 + (text[open + 1..].len() - text[open + 1..].trim_start().len());
         let name = Some(text[..open].trim()).filter(|n| !n.is_empty());

@@ -12,6 +12,9 @@ use crate::blueprint::model::{Asset, Message};
 use crate::blueprint::signature::{self, ItemKind};
 use crate::diag::Span;
 
+/// A list item's signature line, where it starts, and what it declares.
+type Signature<'a> = (&'a str, usize, ItemKind<'a>);
+
 /// `[Name][]` alone in a message: a model reference.
 static MODEL_REF: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^\[([^\[\]]+)\]\[\]$").expect("static regex"));
@@ -32,9 +35,25 @@ impl<'a> Parser<'a> {
         // is abbreviated: everything in it is its body (or a `[Model][]`
         // reference), as in the reference. Otherwise text is description
         // and an asset outside `+ Body` is not used.
-        let abbreviated = !item.children.iter().any(|b| match &b.kind {
-            BlockKind::List(items) => items.iter().any(|i| self.is_message_section(i)),
-            _ => false,
+        let sections: Vec<Vec<Signature>> = item
+            .children
+            .iter()
+            .map(|b| match &b.kind {
+                BlockKind::List(items) => items
+                    .iter()
+                    .map(|i| {
+                        let (line, at) = self.signature_line(i);
+                        (line, at, signature::item(line))
+                    })
+                    .collect(),
+                _ => Vec::new(),
+            })
+            .collect();
+        let abbreviated = !sections.iter().flatten().any(|(_, _, kind)| {
+            matches!(
+                kind,
+                ItemKind::Headers | ItemKind::Body | ItemKind::Schema | ItemKind::Attributes { .. }
+            )
         });
         let mut content: Vec<Content> = Vec::new();
         let keyword = signature::split_word(self.signature_line(item).0).0;
@@ -116,12 +135,16 @@ impl<'a> Parser<'a> {
                     content.push(Content::Code(block.span, code));
                 }
                 BlockKind::List(items) => {
-                    for sub in items {
-                        self.message_section(sub, &mut msg, &mut body_lines, &mut schema_lines);
+                    for (sub, signature) in items.iter().zip(&sections[i]) {
+                        self.message_section(
+                            sub,
+                            signature,
+                            &mut msg,
+                            &mut body_lines,
+                            &mut schema_lines,
+                        );
                     }
-                    after_body = items.last().is_some_and(|last| {
-                        matches!(signature::item(self.signature_line(last).0), ItemKind::Body)
-                    });
+                    after_body = matches!(sections[i].last(), Some((_, _, ItemKind::Body)));
                 }
                 _ if abbreviated => content.push(Content::Text(block.span)),
                 _ => {
@@ -152,15 +175,6 @@ impl<'a> Parser<'a> {
         msg
     }
 
-    /// A Headers, Body, Schema or Attributes item: what makes a message
-    /// more than an abbreviated body.
-    fn is_message_section(&self, item: &Item) -> bool {
-        matches!(
-            signature::item(self.signature_line(item).0),
-            ItemKind::Headers | ItemKind::Body | ItemKind::Schema | ItemKind::Attributes { .. }
-        )
-    }
-
     /// The text of an asset's content blocks and each line's source offset,
     /// and where it starts. One code block (the format's way) is its code;
     /// anything else is taken as written, as the reference takes it: each
@@ -181,11 +195,14 @@ impl<'a> Parser<'a> {
             // An indented code block loses exactly what the reference takes
             // from it (the nesting and 4 columns): a body indented deeper
             // than the format asks keeps the extra, as written.
-            [Content::Code(span, _)] => {
-                let (mut text, mut offsets) = (String::new(), Vec::new());
-                self.as_written(*span, 4, &mut text, &mut offsets);
-                (text, offsets)
-            }
+            [Content::Code(span, code)] => match self.reference_cut(code) {
+                Some(cut) => code.dedented_by(cut),
+                None => {
+                    let (mut text, mut offsets) = (String::new(), Vec::new());
+                    self.as_written(*span, 4, &mut text, &mut offsets);
+                    (text, offsets)
+                }
+            },
             _ => {
                 let mut text = String::new();
                 let mut offsets = Vec::new();
@@ -239,16 +256,39 @@ impl<'a> Parser<'a> {
         Some((text, offsets, span))
     }
 
+    /// How many more leading spaces the reference takes from the lines of
+    /// an indented code block than CommonMark took (the nesting and 4
+    /// columns, counted on its first line), when that can be told from the
+    /// block alone: not where the document was re-indented for CommonMark
+    /// or the line holds a tab. `as_written` does the same line by line.
+    fn reference_cut(&self, code: &CodeBlock) -> Option<usize> {
+        if !self.layout.moves.is_empty() {
+            return None;
+        }
+        let offset = code.first_offset()?;
+        let bytes = self.text.as_bytes();
+        let line_start = memchr::memrchr(b'\n', bytes.get(..offset)?).map_or(0, |n| n + 1);
+        let taken = &bytes[line_start..offset];
+        if taken.iter().any(|&b| b != b' ') {
+            return None;
+        }
+        let reference = self.layout.strips(line_start)(line_start) + 4;
+        Some(reference.saturating_sub(taken.len()))
+    }
+
     /// Appends the source lines of `span`, each without the columns the
     /// list nesting strips and `code` more, with their offsets.
     fn as_written(&self, span: Span, code: usize, text: &mut String, offsets: &mut Vec<usize>) {
-        let start = self.text[..span.start.min(self.text.len())]
-            .rfind('\n')
-            .map_or(0, |n| n + 1);
-        let end = span.end.min(self.text.len());
+        let bytes = self.text.as_bytes();
+        let end = span.end.min(bytes.len());
+        let start = memchr::memrchr(b'\n', &bytes[..span.start.min(end)]).map_or(0, |n| n + 1);
+        text.reserve(end - start);
+        let mut strips = self.layout.strips(start);
         let mut at = start;
-        for line in self.text[start..end].split_inclusive('\n') {
-            let strip = self.layout.strip(at) + code;
+        while at < end {
+            let line_end = memchr::memchr(b'\n', &bytes[at..end]).map_or(end, |n| at + n + 1);
+            let line = &self.text[at..line_end];
+            let strip = strips(at) + code;
             let mut cols = 0;
             let cut = line
                 .bytes()
@@ -267,23 +307,24 @@ impl<'a> Parser<'a> {
                 .count();
             let kept = line[cut..].trim_end_matches(['\n', '\r']);
             // A blank line is empty, whatever white space it holds.
-            let kept = if kept.trim().is_empty() { "" } else { kept };
-            offsets.push(at + cut);
-            text.push_str(kept);
+            if !kept.bytes().all(|b| b == b' ' || b == b'\t') {
+                text.push_str(kept);
+            }
             text.push('\n');
-            at += line.len();
+            offsets.push(at + cut);
+            at = line_end;
         }
     }
 
     pub(super) fn message_section(
         &mut self,
         item: &Item,
+        &(line, at, ref kind): &Signature,
         msg: &mut Message,
         body_lines: &mut Vec<usize>,
         schema_lines: &mut Vec<usize>,
     ) {
-        let (line, at) = self.signature_line(item);
-        match signature::item(line) {
+        match *kind {
             ItemKind::Headers => {
                 if let Some((text, offsets)) = self.asset_text(item, "Headers") {
                     self.headers(&text, &offsets, msg);
