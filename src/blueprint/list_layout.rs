@@ -14,9 +14,9 @@
 //!
 //! [`layout`] runs the reference's rule over the lines and says where a
 //! line must move for CommonMark to nest it the same way (most documents:
-//! nowhere), and how many columns the nesting strips from each line, which
-//! is what the reference keeps of text used "as written" (a body that is
-//! not a code block).
+//! nowhere). What the reference keeps of text used "as written" (a body
+//! that is not a code block) follows from the same rule: the content of an
+//! item `d` levels deep loses its first `4 × d` columns.
 
 /// What [`layout`] found.
 #[derive(Debug, Default)]
@@ -24,10 +24,6 @@ pub(crate) struct Layout {
     /// Lines whose indentation must change for CommonMark, in order:
     /// (line start, bytes of leading whitespace, new number of spaces).
     pub moves: Vec<Move>,
-    /// Columns the nesting strips, as runs: (start of the first line of a
-    /// run, columns stripped from each non-blank line up to the next run).
-    /// A body's lines share one run, so there are few.
-    strips: Vec<(usize, usize)>,
     /// Where an ATX heading has no space after its hashes (`##Users`,
     /// which sundown reads as a heading and CommonMark as text): the
     /// offset right after the hashes, in order.
@@ -40,31 +36,6 @@ pub(crate) struct Move {
     pub line_start: usize,
     pub old_indent: usize,
     pub new_indent: usize,
-}
-
-impl Layout {
-    /// Columns the list nesting strips from each non-blank line starting
-    /// at the given offsets, which must come in increasing order from
-    /// `from` (0 outside lists): one search, then a walk, as a block's
-    /// lines are read.
-    pub fn strips(&self, from: usize) -> impl FnMut(usize) -> usize + '_ {
-        let mut i = self.strips.partition_point(|&(s, _)| s <= from);
-        move |line_start| {
-            while self.strips.get(i).is_some_and(|&(s, _)| s <= line_start) {
-                i += 1;
-            }
-            match i {
-                0 => 0,
-                _ => self.strips[i - 1].1,
-            }
-        }
-    }
-
-    fn record_strip(&mut self, line_start: usize, strip: usize) {
-        if self.strips.last().is_none_or(|&(_, last)| last != strip) {
-            self.strips.push((line_start, strip));
-        }
-    }
 }
 
 /// An open list item.
@@ -139,7 +110,6 @@ pub(crate) fn layout(src: &str) -> Layout {
                 });
                 prev = Prev::Text;
             } else {
-                out.record_strip(line_start, 0);
                 prev = Prev::Other;
             }
             in_empty = false;
@@ -149,7 +119,6 @@ pub(crate) fn layout(src: &str) -> Layout {
         // item there, even without a blank line).
         if heading {
             stack.clear();
-            out.record_strip(line_start, 0);
             in_empty = false;
             prev = Prev::Other;
             continue;
@@ -208,7 +177,6 @@ pub(crate) fn layout(src: &str) -> Layout {
         };
         let Some(item) = stack.last() else {
             // The list ended: a top-level line, left as it is.
-            out.record_strip(line_start, 0);
             in_empty = false;
             prev = Prev::Other;
             continue;
@@ -219,7 +187,6 @@ pub(crate) fn layout(src: &str) -> Layout {
                 (cols != item.bullet_col).then_some(item.bullet_col)
             }
             Placed::Content { residual } => {
-                out.record_strip(line_start, cols - residual);
                 let c = item.content_col;
                 let lazy = !in_empty && prev == Prev::Text;
                 let code = residual >= 4 && !in_fence && !lazy;
@@ -354,9 +321,6 @@ mod tests {
     #[test]
     fn a_closing_line_indented_less_than_its_code_block_is_text() {
         let src = "+ Response 200\n\n        {\n          \"a\": 1\n      }\n";
-        let l = layout(src);
         assert_eq!(moved(src), [(5, 4)]);
-        let at = src.find("      }").unwrap_or(0);
-        assert_eq!(l.strips(0)(at), 4);
     }
 }

@@ -134,6 +134,13 @@ impl<'a> Parser<'a> {
                     }
                     content.push(Content::Code(block.span, code));
                 }
+                // A list of no known section in an abbreviated message is
+                // part of its body, as written (the reference's reading).
+                BlockKind::List(_)
+                    if abbreviated && sections[i].iter().all(|(_, _, k)| *k == ItemKind::Other) =>
+                {
+                    content.push(Content::Text(block.span));
+                }
                 BlockKind::List(items) => {
                     for (sub, signature) in items.iter().zip(&sections[i]) {
                         self.message_section(
@@ -160,7 +167,7 @@ impl<'a> Parser<'a> {
                     "content after a `[Model][]` reference; the reference is used and this \
                      content ignored",
                 );
-            } else if let Some((text, offsets, first)) = self.content_text(&content, keyword) {
+            } else if let Some((text, offsets, first)) = self.content_text(&content, keyword, 1) {
                 msg.body = Some(asset(text, first, &offsets));
                 body_lines = offsets;
             }
@@ -186,6 +193,7 @@ impl<'a> Parser<'a> {
         &mut self,
         content: &[Content],
         what: &str,
+        depth: usize,
     ) -> Option<(String, Vec<usize>, Span)> {
         let first = content.first()?.span();
         let last = content.last()?.span();
@@ -195,11 +203,11 @@ impl<'a> Parser<'a> {
             // An indented code block loses exactly what the reference takes
             // from it (the nesting and 4 columns): a body indented deeper
             // than the format asks keeps the extra, as written.
-            [Content::Code(span, code)] => match self.reference_cut(code) {
+            [Content::Code(span, code)] => match self.reference_cut(code, depth) {
                 Some(cut) => code.dedented_by(cut),
                 None => {
                     let (mut text, mut offsets) = (String::new(), Vec::new());
-                    self.as_written(*span, 4, &mut text, &mut offsets);
+                    self.as_written(*span, depth, 4, &mut text, &mut offsets);
                     (text, offsets)
                 }
             },
@@ -228,9 +236,11 @@ impl<'a> Parser<'a> {
                             offsets.extend(o);
                         }
                         Content::Code(span, _) => {
-                            self.as_written(*span, 4, &mut text, &mut offsets)
+                            self.as_written(*span, depth, 4, &mut text, &mut offsets)
                         }
-                        Content::Text(span) => self.as_written(*span, 0, &mut text, &mut offsets),
+                        Content::Text(span) => {
+                            self.as_written(*span, depth, 0, &mut text, &mut offsets)
+                        }
                     }
                 }
                 if !content.iter().all(|c| matches!(c, Content::Code(..))) {
@@ -261,7 +271,7 @@ impl<'a> Parser<'a> {
     /// columns, counted on its first line), when that can be told from the
     /// block alone: not where the document was re-indented for CommonMark
     /// or the line holds a tab. `as_written` does the same line by line.
-    fn reference_cut(&self, code: &CodeBlock) -> Option<usize> {
+    fn reference_cut(&self, code: &CodeBlock, depth: usize) -> Option<usize> {
         if !self.layout.moves.is_empty() {
             return None;
         }
@@ -272,23 +282,30 @@ impl<'a> Parser<'a> {
         if taken.iter().any(|&b| b != b' ') {
             return None;
         }
-        let reference = self.layout.strips(line_start)(line_start) + 4;
+        let reference = 4 * depth + 4;
         Some(reference.saturating_sub(taken.len()))
     }
 
-    /// Appends the source lines of `span`, each without the columns the
-    /// list nesting strips and `code` more, with their offsets.
-    fn as_written(&self, span: Span, code: usize, text: &mut String, offsets: &mut Vec<usize>) {
+    /// Appends the source lines of `span`, inside an item `depth` levels
+    /// deep, each without the `4 × depth` columns the reference's list
+    /// nesting takes and `code` more, with their offsets.
+    fn as_written(
+        &self,
+        span: Span,
+        depth: usize,
+        code: usize,
+        text: &mut String,
+        offsets: &mut Vec<usize>,
+    ) {
         let bytes = self.text.as_bytes();
         let end = span.end.min(bytes.len());
         let start = memchr::memrchr(b'\n', &bytes[..span.start.min(end)]).map_or(0, |n| n + 1);
         text.reserve(end - start);
-        let mut strips = self.layout.strips(start);
         let mut at = start;
         while at < end {
             let line_end = memchr::memchr(b'\n', &bytes[at..end]).map_or(end, |n| at + n + 1);
             let line = &self.text[at..line_end];
-            let strip = strips(at) + code;
+            let strip = 4 * depth + code;
             let mut cols = 0;
             let cut = line
                 .bytes()
@@ -389,7 +406,7 @@ impl<'a> Parser<'a> {
                 _ => content.push(Content::Text(block.span)),
             }
         }
-        match self.content_text(&content, what) {
+        match self.content_text(&content, what, 2) {
             Some((text, offsets, _)) => Some((text, offsets)),
             None => {
                 if what != "Body" {

@@ -81,8 +81,8 @@ pub(super) struct Parser<'a> {
     /// reported as too deep.
     pub(super) mson_depth: usize,
     pub(super) mson_too_deep: bool,
-    /// How the reference nests the document's lists: what it strips from
-    /// each line of text used as written.
+    /// How the reference nests the document's lists, and where the copy
+    /// CommonMark read was re-indented to nest them so.
     pub(super) layout: Layout,
     /// `+ Headers` written directly under the current action.
     pub(super) action_headers: Vec<(String, String)>,
