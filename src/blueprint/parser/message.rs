@@ -75,7 +75,7 @@ impl<'a> Parser<'a> {
                         msg.model_ref = caps.get(1).map(|m| m.as_str().trim().to_string());
                         msg.span = Span::new(rest_at, block.span.end);
                     } else if !rest.trim().is_empty() {
-                        content.push(Content::Text(Span::new(rest_at, block.span.end)));
+                        content.push(Content::Rest(Span::new(rest_at, block.span.end)));
                     }
                 }
                 BlockKind::Paragraph => {
@@ -217,7 +217,9 @@ impl<'a> Parser<'a> {
                 let mut previous_end: Option<usize> = None;
                 for piece in content {
                     let span = piece.span();
-                    if let Some(end) = previous_end {
+                    // Blank lines after the text right under a signature
+                    // line do not stay (the reference joins the two).
+                    if let Some(end) = previous_end.filter(|_| !matches!(piece, Content::Rest(_))) {
                         // Blank lines between two blocks stay.
                         let gap = self.text.get(end..span.start).unwrap_or("");
                         let ended = self.text[..end].ends_with('\n');
@@ -228,7 +230,7 @@ impl<'a> Parser<'a> {
                             text.push('\n');
                         }
                     }
-                    previous_end = Some(span.end);
+                    previous_end = (!matches!(piece, Content::Rest(_))).then_some(span.end);
                     match piece {
                         Content::Code(_, code) if code.fenced => {
                             let (t, o) = code.dedented();
@@ -238,7 +240,7 @@ impl<'a> Parser<'a> {
                         Content::Code(span, _) => {
                             self.as_written(*span, depth, 4, &mut text, &mut offsets)
                         }
-                        Content::Text(span) => {
+                        Content::Text(span) | Content::Rest(span) => {
                             self.as_written(*span, depth, 0, &mut text, &mut offsets)
                         }
                     }
@@ -246,7 +248,7 @@ impl<'a> Parser<'a> {
                 if !content.iter().all(|c| matches!(c, Content::Code(..))) {
                     let at = content
                         .iter()
-                        .find(|c| matches!(c, Content::Text(_)))
+                        .find(|c| matches!(c, Content::Text(_) | Content::Rest(_)))
                         .map_or(first.start, |c| c.span().start);
                     self.warn(
                         at,
@@ -396,7 +398,7 @@ impl<'a> Parser<'a> {
                     let raw = self.slice(block.span).trim_end();
                     if let Some(nl) = raw.find('\n') {
                         let at = block.span.start + nl + 1;
-                        content.push(Content::Text(Span::new(at, block.span.end)));
+                        content.push(Content::Rest(Span::new(at, block.span.end)));
                     }
                 }
                 BlockKind::List(_) => self.warn(
@@ -495,13 +497,17 @@ fn unused_model_reference(reference: &str) -> String {
 /// A block of a message's or section's content, on its way to an asset.
 enum Content<'b, 'a> {
     Code(Span, &'b CodeBlock<'a>),
+    /// A block that is not a code block.
     Text(Span),
+    /// The lines right under a signature line (`+ Body` then text with no
+    /// blank line between).
+    Rest(Span),
 }
 
 impl Content<'_, '_> {
     fn span(&self) -> Span {
         match self {
-            Content::Code(span, _) | Content::Text(span) => *span,
+            Content::Code(span, _) | Content::Text(span) | Content::Rest(span) => *span,
         }
     }
 }
