@@ -171,8 +171,15 @@ fn mson_as_real_documents_write_it() {
         json!({
             "roles": [{"admin": true}, {"repository": "api"}],
             "currency": "",
-            "owner": {"name": "Ana"}
+            "owner": {"name": "Ana", "status": "active"}
         })
+    );
+    // The sample is one of the members: listed once (`enum` items are
+    // unique in JSON Schema, and the reference lists it once too).
+    let schema = json_of(&routes[0]["response"]["schema"]);
+    assert_eq!(
+        schema["properties"]["owner"]["properties"]["status"]["enum"],
+        json!(["active", "inactive"])
     );
     let report = check("mson.apib");
     assert_eq!(report["errors"], 0, "{report:#}");

@@ -285,11 +285,19 @@ impl<'t> Schemer<'t> {
             Element::Value(v) => own_literal(v, Role::Item).map(|l| l.text.as_str()),
             _ => None,
         });
-        let mut values: Vec<Json> = inline
+        // Each value once: JSON Schema wants `enum` items unique, and the
+        // sample is usually one of the members (`status: active` with
+        // `+ active`, `+ inactive`), which the reference then lists once.
+        let mut values: Vec<Json> = Vec::new();
+        for value in inline
             .into_iter()
             .chain(members)
             .filter_map(|t| render::primitive(base, t))
-            .collect();
+        {
+            if !values.contains(&value) {
+                values.push(value);
+            }
+        }
         // Without members, the value shown is the only one documented.
         if values.is_empty()
             && let Some(l) = render::sample_text(el)
