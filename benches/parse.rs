@@ -12,8 +12,10 @@ use apib_mock::diag::SourceFile;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 
 // The binary's allocator, so the figures are the product's.
+#[path = "../src/main/alloc.rs"]
+mod alloc;
 #[global_allocator]
-static GLOBAL: apib_mock::alloc::Mimalloc = apib_mock::alloc::Mimalloc;
+static GLOBAL: alloc::Mimalloc = alloc::Mimalloc;
 
 #[path = "support/generate.rs"]
 mod generate;

@@ -10,8 +10,10 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use hyper::Method;
 use hyper::header::{HeaderMap, HeaderValue};
 
+#[path = "../src/main/alloc.rs"]
+mod alloc;
 #[global_allocator]
-static GLOBAL: apib_mock::alloc::Mimalloc = apib_mock::alloc::Mimalloc;
+static GLOBAL: alloc::Mimalloc = alloc::Mimalloc;
 
 const POST_BODY: &str = r#"{"phone_number":"+593999999999","internal_id":"997dd550-c8d8-4bf7-ad98-a5ac4844a1ed","template_params":["test 1","test 2","test 3"]}"#;
 

@@ -197,7 +197,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         }
     });
     if let Some(prefix) = &admin_prefix {
-        let clashes = server::admin_clashes(&contract, prefix);
+        let clashes = contract.templates_under(prefix);
         if !clashes.is_empty() {
             writeln!(
                 err,

@@ -1,15 +1,19 @@
 //! apib-mock: a contract mock server driven by API Blueprint documents.
 //!
-//! The crate is layered so that each stage can be tested on its own:
+//! The crate is layered, each layer using only those before it (checked
+//! by `tests/it/layers.rs`):
 //!
 //! - [`diag`]: spans, line/column resolution and diagnostics;
 //! - [`blueprint`]: markdown → [`Blueprint`] (plain data with spans);
 //! - [`load`]: SPEC arguments (files, directories, globs) → documents;
-//! - [`routes`]: the transaction listing behind `apib-mock routes`;
-//! - [`contract`]: documents → the compiled contract the server answers from;
-//! - [`matching`], [`validate`]: choosing a transaction, strict checks;
-//! - [`server`], [`reload`]: hyper serving, hot reload;
-//! - [`verify`]: checking a real server against the contract;
+//! - [`contract`]: documents → the compiled contract the server answers
+//!   from (route index, expected requests, strict-mode rules, the JSON body
+//!   fingerprint);
+//! - [`matching`]: request × contract → the transaction that answers;
+//! - [`validate`], [`reload`]: strict checks of a request against the
+//!   rules; the live contract and the file watcher;
+//! - [`server`], [`verify`], [`routes`]: hyper serving; checking a real
+//!   server against the contract; the transaction listing;
 //! - [`MockServer`]: the library API for Rust test suites;
 //! - `cli`: the command line.
 //!
@@ -23,8 +27,12 @@
 //! assert_eq!(tx.example_uri().as_deref(), Some("/notes/1"));
 //! assert_eq!(tx.response.unwrap().message.body.as_ref().unwrap().text, "hello\n");
 //! ```
+//!
+//! The library has no `unsafe` code; the binary's allocator (mimalloc,
+//! `src/main/alloc.rs`) is the only unsafe code of the project.
 
-pub mod alloc;
+#![forbid(unsafe_code)]
+
 pub mod blueprint;
 pub mod cli;
 pub mod contract;

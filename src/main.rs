@@ -4,9 +4,13 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-/// mimalloc (see [`apib_mock::alloc`]).
+// The binary's own: the library has no unsafe code.
+#[path = "main/alloc.rs"]
+mod alloc;
+
+/// mimalloc (see `main/alloc.rs`).
 #[global_allocator]
-static GLOBAL: apib_mock::alloc::Mimalloc = apib_mock::alloc::Mimalloc;
+static GLOBAL: alloc::Mimalloc = alloc::Mimalloc;
 
 fn main() -> ExitCode {
     let cli = apib_mock::cli::Cli::parse();

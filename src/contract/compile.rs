@@ -190,7 +190,7 @@ fn expected_request(tx: &Transaction<'_>) -> ExpectedRequest {
             // when it claims to be JSON (the parser warned about it).
             match serde_json::from_str(&body.text) {
                 Ok(value) => ExpectedBody::Json {
-                    shape: crate::matching::json_shape::shape_hash(&value),
+                    shape: super::json_shape::shape_hash(&value),
                     value,
                 },
                 Err(_) => ExpectedBody::Text(body.text.clone()),

@@ -9,6 +9,8 @@
 
 mod compile;
 pub(crate) use compile::FRAMING_HEADERS;
+pub(crate) mod infer;
+pub mod json_shape;
 pub(crate) mod path_pattern;
 mod route_index;
 mod rules;
@@ -18,6 +20,7 @@ mod types;
 pub(crate) const TRANSACTION_HEADER: hyper::header::HeaderName =
     hyper::header::HeaderName::from_static("apib-mock-transaction");
 
+pub use rules::{BodyRule, ParamKind, ParamPlace, ParamRule, Rules, SchemaOrigin, Source};
 pub(crate) use types::one_media_type;
 pub use types::{
     CompiledTransaction, Contract, DocumentedResponse, Endpoint, ExpectedBody, ExpectedHeader,

@@ -1,14 +1,131 @@
 //! An action's [`Rules`] for strict mode, gathered from the blueprint:
 //! its URI parameters with where their values sit, the headers all its
-//! requests send, and its body schema.
+//! requests send, and its body schema. What the rules are lives here, with
+//! the contract; checking a request against them is `validate`'s.
+
+use std::sync::{Arc, OnceLock};
 
 use hyper::header::HeaderName;
+use serde::Serialize;
 use serde_json::Value;
 
 use crate::blueprint::uri_template::{Operator, Part, UriTemplate};
 use crate::blueprint::{Asset, Message, Transaction};
 use crate::diag::{SourceFile, Span};
-use crate::validate::{BodyRule, ParamKind, ParamPlace, ParamRule, Rules, SchemaOrigin, Source};
+
+/// Where a rule is written: file and line.
+pub type Source = (Arc<str>, usize);
+
+/// What the contract says an endpoint's requests look like.
+#[derive(Debug, Default)]
+pub struct Rules {
+    pub params: Vec<ParamRule>,
+    /// Headers every documented request of the action carries.
+    pub headers: Vec<(HeaderName, Source)>,
+    pub body: Option<BodyRule>,
+}
+
+/// One URI parameter.
+#[derive(Debug, Clone)]
+pub struct ParamRule {
+    pub name: String,
+    pub place: ParamPlace,
+    pub kind: ParamKind,
+    pub required: bool,
+    pub source: Source,
+}
+
+/// Where a parameter's value is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParamPlace {
+    /// The whole path segment at this index.
+    Path(usize),
+    Query,
+}
+
+/// What values a parameter takes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ParamKind {
+    Any,
+    Number,
+    Boolean,
+    Enum(Vec<String>),
+}
+
+impl ParamKind {
+    /// From the declared type (`number`, `enum[string]`...) and members.
+    pub fn new(type_name: Option<&str>, members: &[String]) -> Self {
+        if !members.is_empty() {
+            return ParamKind::Enum(members.to_vec());
+        }
+        match type_name.map(str::to_ascii_lowercase).as_deref() {
+            Some("number" | "integer") => ParamKind::Number,
+            Some("boolean") => ParamKind::Boolean,
+            _ => ParamKind::Any,
+        }
+    }
+
+    pub(crate) fn accepts(&self, value: &str) -> bool {
+        match self {
+            ParamKind::Any => true,
+            ParamKind::Number => value.trim().parse::<f64>().is_ok_and(f64::is_finite),
+            ParamKind::Boolean => matches!(value, "true" | "false"),
+            ParamKind::Enum(members) => members.iter().any(|m| m == value),
+        }
+    }
+
+    pub(crate) fn describe(&self) -> String {
+        match self {
+            ParamKind::Any => "any value".into(),
+            ParamKind::Number => "a number".into(),
+            ParamKind::Boolean => "true or false".into(),
+            ParamKind::Enum(members) => format!("one of {}", members.join(", ")),
+        }
+    }
+}
+
+/// The action's body schema and where it comes from.
+#[derive(Debug)]
+pub struct BodyRule {
+    pub schema: Value,
+    pub origin: SchemaOrigin,
+    pub source: Source,
+    /// Every documented request has a body: one must be sent.
+    pub required: bool,
+    /// Built on first use; `None` when the schema does not compile (the
+    /// body is then not checked).
+    validator: OnceLock<Option<jsonschema::Validator>>,
+}
+
+/// Which rule gave the body schema.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SchemaOrigin {
+    /// A `+ Schema` section.
+    Schema,
+    /// Generated from MSON Attributes.
+    Attributes,
+    /// Inferred from the documented example bodies.
+    Examples,
+}
+
+impl BodyRule {
+    pub fn new(schema: Value, origin: SchemaOrigin, source: Source, required: bool) -> Self {
+        Self {
+            schema,
+            origin,
+            source,
+            required,
+            validator: OnceLock::new(),
+        }
+    }
+
+    pub(crate) fn validator(&self) -> Option<&jsonschema::Validator> {
+        self.validator
+            .get_or_init(|| jsonschema::validator_for(&self.schema).ok())
+            .as_ref()
+    }
+}
 
 /// Whether a request header is part of the contract: not the framing of
 /// one message, nor `Host` (set by every client for its own server).
@@ -119,7 +236,7 @@ fn body_rule(
         })
         .collect();
     let values: Vec<&Value> = bodies.iter().map(|(v, _)| v).collect();
-    let schema = crate::validate::infer::infer(&values)?;
+    let schema = super::infer::infer(&values)?;
     Some(BodyRule::new(
         schema,
         SchemaOrigin::Examples,

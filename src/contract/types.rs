@@ -37,7 +37,7 @@ pub struct Endpoint {
     pub example_uri: Option<String>,
     /// What strict mode checks requests against; `None` in a contract
     /// compiled without them (lenient serving never reads them).
-    pub rules: Option<crate::validate::Rules>,
+    pub rules: Option<super::Rules>,
     /// What scoring its transactions needs, worked out once.
     pub scoring: Scoring,
 }
@@ -224,6 +224,20 @@ fn hash_json(value: &Value, h: &mut impl std::hash::Hasher) {
 }
 
 impl Contract {
+    /// The URI templates of documented routes under `prefix` (`/__mock`):
+    /// what an admin API mounted there would shadow.
+    pub fn templates_under(&self, prefix: &str) -> Vec<&str> {
+        let prefix = prefix.trim_end_matches('/');
+        self.endpoints
+            .iter()
+            .map(|e| e.template.as_str())
+            .filter(|t| {
+                t.strip_prefix(prefix)
+                    .is_some_and(|rest| rest.is_empty() || rest.starts_with(['/', '{', '?']))
+            })
+            .collect()
+    }
+
     /// Whether the contract carries strict mode's rules.
     pub fn is_strict(&self) -> bool {
         self.strict

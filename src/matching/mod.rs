@@ -4,10 +4,10 @@
 //! borrowed parts with what matching needs decoded (path and query, the
 //! headers it reads by name, the JSON body's structure); `select` finds
 //! the candidates through the route index and scores them, using
-//! `negotiate` (`Accept`, `Prefer`) and `json_shape` (body comparison).
+//! `negotiate` (`Accept`, `Prefer`); bodies are compared by the contract's
+//! JSON fingerprint (`contract::json_shape`).
 //! Nothing here knows about sockets.
 
-pub mod json_shape;
 mod negotiate;
 mod request;
 mod select;

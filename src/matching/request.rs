@@ -131,13 +131,14 @@ impl<'r> RecordedRequest<'r> {
         let json_shape = if body.is_empty() || body_as == BodyAs::Text {
             None
         } else if declared_json {
-            let shape =
-                super::json_shape::shape_of(body).map_err(|e| RequestError::InvalidJson {
+            let shape = crate::contract::json_shape::shape_of(body).map_err(|e| {
+                RequestError::InvalidJson {
                     message: e.to_string(),
-                })?;
+                }
+            })?;
             Some(shape)
         } else if content_type.is_none() {
-            super::json_shape::shape_of(body).ok()
+            crate::contract::json_shape::shape_of(body).ok()
         } else {
             None
         };

@@ -15,9 +15,9 @@ use hyper::Method;
 use hyper::header::HeaderValue;
 use smallvec::SmallVec;
 
-use super::json_shape::similarity;
 use super::negotiate::{Accept, Preference};
 use super::request::RecordedRequest;
+use crate::contract::json_shape::similarity;
 use crate::contract::{CompiledTransaction, Contract, ExpectedBody};
 
 /// The result of matching one request.

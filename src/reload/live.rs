@@ -243,7 +243,7 @@ impl LiveContract {
         }
         let reserved = self.lock().reserved.clone();
         if let Some(prefix) = reserved {
-            let clashes = crate::server::admin_clashes(&contract, &prefix);
+            let clashes = contract.templates_under(&prefix);
             if !clashes.is_empty() {
                 return Err(refusal(
                     &format!(

@@ -25,20 +25,6 @@ use crate::contract::Contract;
 /// The default prefix.
 pub const DEFAULT_PREFIX: &str = "/__mock";
 
-/// Documented routes that the admin prefix would shadow.
-pub fn clashes<'c>(contract: &'c Contract, prefix: &str) -> Vec<&'c str> {
-    let prefix = prefix.trim_end_matches('/');
-    contract
-        .endpoints()
-        .iter()
-        .map(|e| e.template.as_str())
-        .filter(|t| {
-            t.strip_prefix(prefix)
-                .is_some_and(|rest| rest.is_empty() || rest.starts_with(['/', '{', '?']))
-        })
-        .collect()
-}
-
 /// Answers an admin request (`rest` is the path after the prefix).
 pub(crate) fn answer(
     state: &State,

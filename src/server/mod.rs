@@ -15,7 +15,7 @@ mod log;
 mod problem;
 mod service;
 
-pub use admin::{DEFAULT_PREFIX, clashes as admin_clashes};
+pub use admin::DEFAULT_PREFIX;
 pub use journal::ReceivedRequest;
 pub use listener::{RunningServer, serve};
 pub use log::LogFormat;

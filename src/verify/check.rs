@@ -130,7 +130,7 @@ fn check_body(expect: &Expectation, observed: &Observed, mode: BodyMode, out: &m
     }
     let (schema, what) = match (schema, &documented_json) {
         (Some(s), _) => (s, "schema"),
-        (None, Some(example)) => match crate::validate::infer::infer(&[example]) {
+        (None, Some(example)) => match crate::contract::infer::infer(&[example]) {
             Some(s) => (s, "the example's keys and types"),
             None => return,
         },

@@ -6,6 +6,7 @@ mod compat;
 mod conformance;
 mod cors;
 mod hardening;
+mod layers;
 mod library;
 mod mson;
 mod mson_fixtures;

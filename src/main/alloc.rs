@@ -1,4 +1,6 @@
-//! The allocator the binary and the benchmarks install: mimalloc.
+//! The allocator the binary and the benchmarks install: mimalloc. It
+//! lives with the binary (the benchmarks include this file by path), so
+//! that the library has no `unsafe` code.
 //!
 //! The parser and the server make many small allocations, and glibc's
 //! malloc spent a quarter of parse time on them (perf, 2,000-action
@@ -74,11 +76,12 @@ unsafe impl GlobalAlloc for Mimalloc {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-
     #[test]
     fn every_block_is_aligned_as_its_layout_asks() {
-        let alloc = Mimalloc;
+        // Imports inside: the benchmarks include this file, and their
+        // test build drops `#[test]` functions.
+        use std::alloc::{GlobalAlloc, Layout};
+        let alloc = super::Mimalloc;
         for align in [1, 2, 4, 8, 16, 32, 64, 4096] {
             for size in (1..=300).chain([4095, 4096, 70_000]) {
                 let Ok(layout) = Layout::from_size_align(size, align) else {
