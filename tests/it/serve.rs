@@ -384,12 +384,17 @@ async fn documented_content_type_is_verbatim_without_framework_headers() {
         res.headers()["content-type"],
         "application/json; charset=utf-8"
     );
-    for absent in ["date", "etag", "server", "x-powered-by"] {
+    for absent in ["etag", "server", "x-powered-by"] {
         assert!(
             res.headers().get(absent).is_none(),
             "{absent} should not be sent"
         );
     }
+    // RFC 9110 §6.6.1: an origin server with a clock sends `Date`, an
+    // IMF-fixdate such as `Sun, 06 Dec 2026 16:40:00 GMT`.
+    let date = res.headers()["date"].to_str().expect("date is text");
+    assert_eq!(date.len(), 29, "{date}");
+    assert!(date.ends_with(" GMT"), "{date}");
 }
 
 #[tokio::test]
@@ -430,4 +435,19 @@ async fn documented_headers_decide_only_among_otherwise_equal_requests() {
     // Nothing to tell them apart: document order.
     assert_eq!(reports(&[("Api-Version", "3")]).await, "[\"v1\"]\n");
     assert_eq!(reports(&[]).await, "[\"v1\"]\n");
+}
+
+#[tokio::test]
+async fn a_documented_date_is_sent_as_written_and_only_once() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let spec = dir.path().join("date.apib");
+    std::fs::write(
+        &spec,
+        "FORMAT: 1A\n\n# D\n\n## R [/r]\n### A [GET]\n+ Response 200 (text/plain)\n    + Headers\n\n            Date: Tue, 01 Jan 2030 00:00:00 GMT\n\n    + Body\n\n            x\n",
+    )
+    .expect("spec written");
+    let server = TestServer::start(&spec.display().to_string());
+    let res = client().get(server.url("/r")).send().await.unwrap();
+    let dates: Vec<_> = res.headers().get_all("date").iter().collect();
+    assert_eq!(dates, ["Tue, 01 Jan 2030 00:00:00 GMT"]);
 }
