@@ -74,9 +74,10 @@ pub struct ServeArgs {
     /// (KiB, MiB, KB, MB).
     #[arg(long, default_value = "10MiB", value_parser = parse_size)]
     pub max_body: usize,
-    /// Seconds a client may take to send its request headers.
-    #[arg(long, default_value_t = 10)]
-    pub header_timeout: u64,
+    /// Time a client may take to send its request headers: seconds
+    /// (`10`, `1.5`) or a duration (`500ms`, `2m`).
+    #[arg(long, default_value = "10", value_parser = parse_duration)]
+    pub header_timeout: std::time::Duration,
     /// Request log format (`off` disables it).
     #[arg(long, value_enum, default_value_t = LogFormat::Human)]
     pub log_format: LogFormat,
@@ -115,9 +116,10 @@ pub struct VerifyArgs {
     /// the same name), e.g. `--header 'Api-Key: secret'`; repeatable.
     #[arg(long = "header", value_parser = verify::parse_header)]
     pub headers: Vec<(String, String)>,
-    /// Seconds to wait for each answer.
-    #[arg(long, default_value_t = 10.0)]
-    pub timeout: f64,
+    /// Time to wait for each answer: seconds (`10`, `0.5`) or a duration
+    /// (`500ms`, `1m`).
+    #[arg(long, default_value = "10", value_parser = parse_duration)]
+    pub timeout: std::time::Duration,
     /// Also write a report: `junit:FILE` or `json:FILE`; repeatable.
     #[arg(long = "report")]
     pub reports: Vec<ReportFile>,
@@ -128,6 +130,34 @@ pub struct VerifyArgs {
 }
 
 /// `10MiB` → 10485760.
+/// The longest timeout accepted: a day (anything longer is a typo, and
+/// `inf` would overflow the clock).
+const MAX_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(24 * 60 * 60);
+
+/// A timeout: seconds (`10`, `1.5`) or a humantime duration (`500ms`,
+/// `1m 30s`), more than zero and at most a day. Errors, never clamps.
+fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    let text = text.trim();
+    let duration = match text.parse::<f64>() {
+        Ok(secs) if secs.is_finite() && secs > 0.0 && secs <= MAX_TIMEOUT.as_secs_f64() => {
+            std::time::Duration::from_secs_f64(secs)
+        }
+        Ok(_) => {
+            return Err(format!(
+                "`{text}` is not a timeout: give more than 0 and at most a day (86400 s)"
+            ));
+        }
+        Err(_) => humantime::parse_duration(text)
+            .map_err(|e| format!("`{text}` is not a timeout such as 10, 1.5 or 500ms ({e})"))?,
+    };
+    if duration.is_zero() || duration > MAX_TIMEOUT {
+        return Err(format!(
+            "`{text}` is not a timeout: give more than 0 and at most a day"
+        ));
+    }
+    Ok(duration)
+}
+
 fn parse_size(text: &str) -> Result<usize, String> {
     let text = text.trim();
     let split = text
@@ -254,7 +284,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let config = ServeConfig {
         cors: !args.no_cors,
         max_body: args.max_body,
-        header_read_timeout: std::time::Duration::from_secs(args.header_timeout.max(1)),
+        header_read_timeout: args.header_timeout,
         log: args.log_format,
         strict: args.strict,
         admin_prefix: admin_prefix.clone(),
@@ -290,7 +320,7 @@ fn verify_command(args: VerifyArgs) -> anyhow::Result<ExitCode> {
     let options = verify::Options {
         server: args.server.clone(),
         headers: args.headers,
-        timeout: std::time::Duration::from_secs_f64(args.timeout.max(0.001)),
+        timeout: args.timeout,
         body: args.body,
     };
     println!(

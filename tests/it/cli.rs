@@ -215,3 +215,28 @@ fn non_utf8_input_is_one_located_error() {
         stdout(&out)
     );
 }
+
+#[test]
+fn timeouts_take_seconds_or_durations_and_refuse_nonsense_with_a_usage_error() {
+    for bad in ["inf", "0", "NaN", "100000", "soon"] {
+        let out = run(&[
+            "verify",
+            "specs/retailers.apib",
+            "--server",
+            "http://127.0.0.1:9",
+            "--timeout",
+            bad,
+        ]);
+        // A usage error (2), never a panic (101) nor a silent clamp.
+        assert_eq!(out.status.code(), Some(2), "{bad}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains("is not a timeout"),
+            "{bad}: {}",
+            stderr(&out)
+        );
+    }
+    for good in ["1.5", "500ms", "1m 30s"] {
+        let out = run(&["serve", "--header-timeout", good, "--help"]);
+        assert_eq!(out.status.code(), Some(0), "{good}: {}", stderr(&out));
+    }
+}
