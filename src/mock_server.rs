@@ -42,6 +42,7 @@ use crate::server::{ReceivedRequest, RunningServer, ServeConfig};
 
 /// Why a mock server could not start.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum StartError {
     /// The spec could not be read.
     #[error(transparent)]
@@ -52,6 +53,19 @@ pub enum StartError {
     /// No loopback port could be bound.
     #[error("cannot listen on 127.0.0.1: {0}")]
     Bind(#[from] std::io::Error),
+    /// The spec documents routes under the admin API's prefix, which would
+    /// shadow them (as `apib-mock serve` refuses too).
+    #[error(
+        "the spec documents routes under the admin prefix {prefix} ({}); choose another \
+         prefix with `admin_prefix`, or none",
+        .routes.join(", ")
+    )]
+    AdminPrefixClash {
+        /// The admin prefix.
+        prefix: String,
+        /// The documented URI templates under it.
+        routes: Vec<String>,
+    },
 }
 
 /// A mock server serving a blueprint on `127.0.0.1`, on a free port. It
@@ -182,6 +196,14 @@ impl MockServerBuilder {
         self
     }
 
+    /// Where the admin API lives (`/__mock` by default); `None` turns it
+    /// off. A spec that documents routes under it is refused, so the admin
+    /// API never shadows the contract.
+    pub fn admin_prefix(mut self, prefix: Option<&str>) -> Self {
+        self.config.admin_prefix = prefix.map(|p| format!("/{}", p.trim_matches('/')));
+        self
+    }
+
     /// Loads the spec and starts serving it on a free loopback port, on
     /// the current tokio runtime.
     pub async fn start(self) -> Result<MockServer, StartError> {
@@ -196,7 +218,19 @@ impl MockServerBuilder {
             return Err(StartError::Spec(errors));
         }
         let (contract, _) = Contract::compile_with(&loaded.documents, self.config.strict);
+        if let Some(prefix) = &self.config.admin_prefix {
+            let routes = contract.templates_under(prefix);
+            if !routes.is_empty() {
+                return Err(StartError::AdminPrefixClash {
+                    prefix: prefix.clone(),
+                    routes: routes.into_iter().map(str::to_string).collect(),
+                });
+            }
+        }
         let live = LiveContract::new(contract, specs, &loaded);
+        if let Some(prefix) = &self.config.admin_prefix {
+            live.reserve_prefix(prefix);
+        }
         let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
         let server = RunningServer::start_live(listener, live, self.config)?;
         Ok(MockServer { server })

@@ -89,3 +89,34 @@ async fn a_broken_spec_is_a_located_start_error() {
         Err(StartError::Load(_))
     ));
 }
+
+#[tokio::test]
+async fn a_spec_documenting_routes_under_the_admin_prefix_is_refused_as_serve_refuses_it() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let spec = dir.path().join("admin.apib");
+    std::fs::write(
+        &spec,
+        "# A\n## Status [/__mock/status]\n### Get [GET]\n+ Response 200 (text/plain)\n\n        mine\n",
+    )
+    .expect("spec written");
+    match MockServer::start(&spec).await {
+        Err(StartError::AdminPrefixClash { prefix, routes }) => {
+            assert_eq!(prefix, "/__mock");
+            assert_eq!(routes, ["/__mock/status"]);
+        }
+        other => panic!("expected an admin prefix clash, got {other:?}"),
+    }
+    // Moved elsewhere, or off, the documented route is served.
+    let server = MockServer::builder(&spec)
+        .admin_prefix(Some("/_admin"))
+        .start()
+        .await
+        .expect("starts");
+    let body = reqwest::get(format!("{}/__mock/status", server.uri()))
+        .await
+        .expect("request")
+        .text()
+        .await
+        .expect("body");
+    assert_eq!(body, "mine\n");
+}
