@@ -8,11 +8,13 @@
 //! JSON fingerprint (`contract::json_shape`).
 //! Nothing here knows about sockets.
 
+mod closest;
 mod negotiate;
 mod request;
 mod select;
 
 pub use crate::contract::path_pattern::DecodedPath;
+pub use closest::closest_routes;
 pub use negotiate::Preference;
 pub use request::{BodyAs, RecordedRequest, RequestError, RequestHeaders};
 pub use select::{MatchOutcome, allowed_methods, select};

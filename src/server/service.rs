@@ -16,8 +16,7 @@ use super::cors;
 use super::journal::{Journal, Record, Seen};
 use super::log::{RequestLine, RequestLog};
 use super::problem::Problem;
-use crate::blueprint::edit_distance;
-use crate::contract::{Contract, Endpoint, ExpectedBody};
+use crate::contract::{Contract, ExpectedBody};
 use crate::matching::{
     BodyAs, MatchOutcome, RecordedRequest, RequestError, RequestHeaders, allowed_methods, select,
 };
@@ -361,7 +360,7 @@ fn answer(
             }
         }
         MatchOutcome::NoRoute => {
-            let closest: Vec<_> = closest_routes(contract, uri.path())
+            let closest: Vec<_> = crate::matching::closest_routes(contract, uri.path())
                 .into_iter()
                 .map(|e| json!({"method": e.method.as_str(), "uri_template": e.template, "example_uri": e.example_uri, "name": e.label}))
                 .collect();
@@ -517,49 +516,4 @@ fn miss(
 ) -> Response<Full<Bytes>> {
     label.problem = problem.slug();
     problem.response(detail, extra)
-}
-
-/// How much of a request path the closest-route search compares.
-const MAX_COMPARED_PATH: usize = 200;
-
-/// Up to three documented routes closest to `path`: most leading segments
-/// in common, then the smallest edit distance. Only runs on a miss.
-fn closest_routes<'c>(contract: &'c Contract, path: &str) -> Vec<&'c Endpoint> {
-    // The edit distance is quadratic: bound the request side so a 64 KiB
-    // path cannot make a miss expensive (routes are the spec's own).
-    let path = match path.char_indices().nth(MAX_COMPARED_PATH) {
-        Some((cut, _)) => &path[..cut],
-        None => path,
-    };
-    let wanted: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
-    let mut scored: Vec<(usize, usize, usize, &Endpoint)> = contract
-        .endpoints()
-        .iter()
-        .enumerate()
-        .map(|(i, e)| {
-            let shown = e.example_uri.as_deref().unwrap_or(&e.template);
-            let shown = shown.split('?').next().unwrap_or(shown);
-            let theirs: Vec<&str> = shown.split('/').filter(|s| !s.is_empty()).collect();
-            let common = wanted
-                .iter()
-                .zip(&theirs)
-                .take_while(|(a, b)| a == b)
-                .count();
-            (usize::MAX - common, edit_distance(path, shown), i, e)
-        })
-        .collect();
-    scored.sort_by_key(|&(c, d, i, _)| (c, d, i));
-    let mut out: Vec<&Endpoint> = Vec::new();
-    for (_, _, _, e) in scored {
-        if out.len() == 3 {
-            break;
-        }
-        if !out
-            .iter()
-            .any(|o| o.template == e.template && o.method == e.method)
-        {
-            out.push(e);
-        }
-    }
-    out
 }
