@@ -6,7 +6,7 @@
 # prints per-round req/s and the median ratio to limit-fixed per binary.
 # Single runs move by ±4% on this machine: compare medians of rounds.
 #
-#   scripts/ab-serve.sh target/dist/apib-mock /tmp/old-apib-mock   (cargo build --profile dist)
+#   scripts/ab-serve.sh target/release/apib-mock /tmp/old-apib-mock
 #   ROUNDS=5 D=4 scripts/ab-serve.sh BIN...   (D: seconds per measurement)
 #
 # BENCH_DIR=/path/to/bench-copy reuses an installed harness copy; a

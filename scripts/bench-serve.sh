@@ -19,16 +19,15 @@ bench=${BENCH_DIR:-$(mktemp -d)/bench}
 out=${OUT:-$(mktemp -d)}
 mkdir -p "$out"
 "$bench/run.sh" --setup >/dev/null
-# The shipped build (fat LTO), not `--release` (the quick one).
-cargo build --profile dist -q
+cargo build --release -q
 cargo build --release -q --example gen_blueprint
 target/release/examples/gen_blueprint 10000 > "$out/gen10000.apib"
 
 export MODES=${MODES:-pinned} ROUNDS=${ROUNDS:-3} DURATION=${DURATION:-10} WARMUP=${WARMUP:-5}
 SERVERS=${SERVERS:-limit-fixed limit-route} EXTRA_NAME=apib-mock \
-  EXTRA_CMD="$root/target/dist/apib-mock serve {spec} --port {port}" \
+  EXTRA_CMD="$root/target/release/apib-mock serve {spec} --port {port}" \
   OUT_DIR="$out/seed" "$bench/run.sh"
 SERVERS=limit-fixed EXTRA_NAME=apib-mock-10k \
-  EXTRA_CMD="$root/target/dist/apib-mock serve {spec} $out/gen10000.apib --port {port}" \
+  EXTRA_CMD="$root/target/release/apib-mock serve {spec} $out/gen10000.apib --port {port}" \
   OUT_DIR="$out/big" "$bench/run.sh"
 echo "results: $out/seed/summary.md $out/big/summary.md"
