@@ -32,6 +32,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Parse the specs and print diagnostics (exit 1 on errors).
+    #[command(after_help = CHECK_EXAMPLES)]
     Check {
         /// Spec files, directories (all *.apib and *.md, recursively) or
         /// globs. Default: ./specs, else the built-in retailer spec.
@@ -41,19 +42,56 @@ pub enum Command {
         format: Format,
     },
     /// Serve the specs as a mock server.
+    #[command(after_help = SERVE_EXAMPLES)]
     Serve(ServeArgs),
     /// Send every documented request to a real server and check its
     /// answers against the documented responses (exit 1 on a failure).
+    #[command(after_help = VERIFY_EXAMPLES)]
     Verify(VerifyArgs),
     /// List every transaction (request/response pair) in document order.
+    #[command(after_help = ROUTES_EXAMPLES)]
     Routes {
         /// Spec files, directories or globs (as for `check`).
         specs: Vec<String>,
-        /// Print a JSON array (stable interface, see README).
+        /// Output format: an aligned table, or a JSON array (a stable
+        /// interface, see README).
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+        /// The same as `--format json`.
         #[arg(long)]
         json: bool,
     },
+    /// Print a shell completion script (bash, zsh, fish, elvish,
+    /// powershell) to standard output.
+    #[command(after_help = COMPLETIONS_EXAMPLES)]
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
 }
+
+const CHECK_EXAMPLES: &str = "Examples:
+  apib-mock check                          # ./specs, else the built-in spec
+  apib-mock check api.apib --format json   # one JSON object for CI";
+
+const SERVE_EXAMPLES: &str = "Examples:
+  apib-mock serve                          # ./specs on http://127.0.0.1:4010
+  apib-mock serve specs/ -p 8080 --strict  # validate every request
+  apib-mock serve 'apis/**/*.apib' -p 0    # a free port, printed on start";
+
+const VERIFY_EXAMPLES: &str = "Examples:
+  apib-mock verify api.apib -s http://127.0.0.1:8080
+  apib-mock verify api.apib -s http://localhost:3000/api -H 'Authorization: Bearer t' \\
+      --report junit:verify.xml --timeout 2s";
+
+const ROUTES_EXAMPLES: &str = "Examples:
+  apib-mock routes
+  apib-mock routes api.apib --format json | jq -r '.[] | .method + \" \" + .example_uri'";
+
+const COMPLETIONS_EXAMPLES: &str = "Examples:
+  apib-mock completions bash > ~/.local/share/bash-completion/completions/apib-mock
+  apib-mock completions zsh > \"${fpath[1]}/_apib-mock\"
+  apib-mock completions fish > ~/.config/fish/completions/apib-mock.fish";
 
 /// `apib-mock serve` options.
 #[derive(Debug, clap::Args)]
@@ -62,10 +100,10 @@ pub struct ServeArgs {
     /// built-in retailer spec.
     pub specs: Vec<String>,
     /// Address to bind. Loopback by default: the mock is for this machine.
-    #[arg(long, env = "APIB_MOCK_HOST", default_value = "127.0.0.1")]
+    #[arg(short = 'H', long, env = "APIB_MOCK_HOST", default_value = "127.0.0.1")]
     pub host: String,
     /// Port to bind; 0 picks a free one (printed on start).
-    #[arg(long, env = "APIB_MOCK_PORT", default_value_t = 4010)]
+    #[arg(short, long, env = "APIB_MOCK_PORT", default_value_t = 4010)]
     pub port: u16,
     /// Do not add CORS headers or answer preflight requests.
     #[arg(long)]
@@ -106,7 +144,7 @@ pub struct VerifyArgs {
     pub specs: Vec<String>,
     /// The server to check: `http://host:port`, optionally with a base
     /// path (`http://127.0.0.1:8080/api`).
-    #[arg(long)]
+    #[arg(short, long)]
     pub server: String,
     /// Only transactions whose name contains this text (case-insensitive);
     /// repeatable.
@@ -114,7 +152,7 @@ pub struct VerifyArgs {
     pub only: Vec<String>,
     /// A header to add to every request (replacing a documented one of
     /// the same name), e.g. `--header 'Api-Key: secret'`; repeatable.
-    #[arg(long = "header", value_parser = verify::parse_header)]
+    #[arg(short = 'H', long = "header", value_parser = verify::parse_header)]
     pub headers: Vec<(String, String)>,
     /// Time to wait for each answer: seconds (`10`, `0.5`) or a duration
     /// (`500ms`, `1m`).
@@ -129,7 +167,6 @@ pub struct VerifyArgs {
     pub body: BodyMode,
 }
 
-/// `10MiB` → 10485760.
 /// The longest timeout accepted: a day (anything longer is a typo, and
 /// `inf` would overflow the clock).
 const MAX_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(24 * 60 * 60);
@@ -158,6 +195,7 @@ fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
     Ok(duration)
 }
 
+/// `10MiB` → 10485760.
 fn parse_size(text: &str) -> Result<usize, String> {
     let text = text.trim();
     let split = text
@@ -198,7 +236,20 @@ pub enum Format {
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Check { specs, format } => check(&specs, format),
-        Command::Routes { specs, json } => list_routes(&specs, json),
+        Command::Routes {
+            specs,
+            format,
+            json,
+        } => list_routes(&specs, json || format == Format::Json),
+        Command::Completions { shell } => {
+            // Into a buffer first: clap_complete panics on a write error,
+            // and `completions bash | head` closes the pipe early.
+            let mut command = <Cli as clap::CommandFactory>::command();
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut command, "apib-mock", &mut script);
+            std::io::stdout().lock().write_all(&script)?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Serve(args) => serve(args),
         Command::Verify(args) => verify_command(args),
     }
@@ -542,8 +593,11 @@ fn list_routes(specs: &[String], json: bool) -> anyhow::Result<ExitCode> {
     let entries = routes::entries(&loaded.documents);
     let mut out = std::io::stdout().lock();
     if json {
-        serde_json::to_writer_pretty(&mut out, &entries).context("writing routes")?;
-        writeln!(out)?;
+        // Serialised first, so that a closed pipe (`routes --json | head`)
+        // is an I/O error main() recognises, not a serde_json one.
+        let mut text = serde_json::to_string_pretty(&entries).context("serialising routes")?;
+        text.push('\n');
+        out.write_all(text.as_bytes())?;
     } else {
         out.write_all(routes::render_table(&entries).as_bytes())?;
     }

@@ -240,3 +240,53 @@ fn timeouts_take_seconds_or_durations_and_refuse_nonsense_with_a_usage_error() {
         assert_eq!(out.status.code(), Some(0), "{good}: {}", stderr(&out));
     }
 }
+
+#[test]
+fn routes_format_json_is_the_json_listing_and_json_stays_its_alias() {
+    let by_format = run(&["routes", "specs/retailers.apib", "--format", "json"]);
+    let by_alias = run(&["routes", "specs/retailers.apib", "--json"]);
+    assert_eq!(by_format.status.code(), Some(0));
+    assert_eq!(stdout(&by_format), stdout(&by_alias));
+    let routes: Value = serde_json::from_slice(&by_format.stdout).expect("JSON");
+    assert_eq!(routes.as_array().map(Vec::len), Some(20));
+}
+
+#[test]
+fn every_command_shows_examples_and_completions_are_generated() {
+    for command in ["check", "serve", "verify", "routes", "completions"] {
+        let out = run(&[command, "--help"]);
+        assert_eq!(out.status.code(), Some(0), "{command}");
+        assert!(
+            stdout(&out).contains("Examples:"),
+            "{command}: {}",
+            stdout(&out)
+        );
+    }
+    for (shell, marker) in [
+        ("bash", "_apib__mock()"),
+        ("zsh", "#compdef apib-mock"),
+        ("fish", "complete -c apib-mock"),
+    ] {
+        let out = run(&["completions", shell]);
+        assert_eq!(out.status.code(), Some(0), "{shell}");
+        let script = stdout(&out);
+        assert!(
+            script.contains(marker),
+            "{shell}: {}",
+            &script[..script.len().min(200)]
+        );
+        assert!(
+            script.contains("serve"),
+            "{shell} completes the subcommands"
+        );
+    }
+}
+
+#[test]
+fn short_flags_for_the_common_options() {
+    let out = run(&["serve", "-p", "0", "-H", "127.0.0.1", "--help"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let help = stdout(&run(&["verify", "--help"]));
+    assert!(help.contains("-s, --server"), "{help}");
+    assert!(help.contains("-H, --header"), "{help}");
+}
