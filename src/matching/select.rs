@@ -139,22 +139,9 @@ pub fn select(contract: &Contract, req: &RecordedRequest) -> MatchOutcome {
         .prefer
         .and_then(|v| v.to_str().ok())
         .and_then(Preference::parse);
-    let negotiation = Negotiation {
-        // When every candidate answers with one media type, `Accept` scores
-        // them all alike: not worth parsing.
-        accept_header: (!one_media_type(contract, &candidates))
-            .then_some(req.headers.accept)
-            .flatten()
-            .and_then(|v| v.to_str().ok()),
-        accept: std::cell::OnceCell::new(),
-        last_accept: Default::default(),
-        content_type: req
-            .headers
-            .content_type
-            .and_then(|v| v.to_str().ok())
-            .map(|ct| ct[..memchr::memchr(b';', ct.as_bytes()).unwrap_or(ct.len())].trim())
-            .map(|essence| (essence, !essence.bytes().any(|b| b.is_ascii_uppercase()))),
-    };
+    // When every candidate answers with one media type, `Accept` scores
+    // them all alike: not worth parsing.
+    let negotiation = Negotiation::new(req, !one_media_type(contract, &candidates));
     // Pass 1: every cheap signal of every candidate Prefer allows; on the
     // way, the best signals before the body and how many candidates with
     // them share the request body's structure.
@@ -363,6 +350,25 @@ struct Negotiation<'r> {
 }
 
 impl<'r> Negotiation<'r> {
+    /// What negotiation reads of `req`; `Accept` only when `accept` (it
+    /// cannot tell candidates of one media type apart).
+    fn new(req: &'r RecordedRequest, accept: bool) -> Self {
+        Negotiation {
+            accept_header: accept
+                .then_some(req.headers.accept)
+                .flatten()
+                .and_then(|v| v.to_str().ok()),
+            accept: std::cell::OnceCell::new(),
+            last_accept: Default::default(),
+            content_type: req
+                .headers
+                .content_type
+                .and_then(|v| v.to_str().ok())
+                .map(|ct| ct[..memchr::memchr(b';', ct.as_bytes()).unwrap_or(ct.len())].trim())
+                .map(|essence| (essence, !essence.bytes().any(|b| b.is_ascii_uppercase()))),
+        }
+    }
+
     fn accept_score(&self, accept: &Accept<'_>, media: &'r str) -> u32 {
         let mut last = self.last_accept.borrow_mut();
         if let Some((m, score)) = *last
@@ -455,6 +461,60 @@ fn score_headers(s: &mut Score, tx: &CompiledTransaction, found: &FoundHeaders<'
     }
 }
 
+/// The selection rules written plainly, as the reference `select` must
+/// agree with: every signal of every candidate (the body's exactness and
+/// similarity, the documented headers, `Accept` even when it cannot
+/// decide), compared by `Score`'s derived order, the first in document
+/// order among equals. Only the candidate routes and the cheap signals are
+/// `select`'s own code; the passes, the packed ranks and what they skip are
+/// not used here.
+#[cfg(test)]
+fn select_reference(contract: &Contract, req: &RecordedRequest) -> Option<usize> {
+    let (candidates, _) = candidates(contract, req);
+    let preference = req
+        .headers
+        .prefer
+        .and_then(|v| v.to_str().ok())
+        .and_then(Preference::parse);
+    let negotiation = Negotiation::new(req, true);
+    let mut best: Option<(Score, usize)> = None;
+    for &endpoint in &candidates {
+        for (i, &id) in contract.endpoints()[endpoint]
+            .transactions
+            .iter()
+            .enumerate()
+        {
+            let tx = contract.transaction(id);
+            if preference.as_ref().is_some_and(|p| {
+                !p.accepts(
+                    i + 1,
+                    tx.request_name.as_deref(),
+                    tx.response.status.as_u16(),
+                )
+            }) {
+                continue;
+            }
+            let mut s = score(tx, req, &negotiation);
+            if let (ExpectedBody::Json { value, .. }, Some(got)) = (&tx.request.body, req.json()) {
+                s.body_exact = got == value;
+                if !s.body_structure {
+                    s.body_similarity = similarity(value, got);
+                }
+            }
+            for header in &tx.request.headers {
+                if let Some(got) = req.headers.all.get(&header.name) {
+                    s.headers_present += 1;
+                    s.headers_equal += u32::from(got.as_bytes() == header.value.as_bytes());
+                }
+            }
+            if best.as_ref().is_none_or(|(b, _)| s > *b) {
+                best = Some((s, id));
+            }
+        }
+    }
+    best.map(|(_, id)| id)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -509,6 +569,327 @@ mod tests {
                 fields(a).cmp(&fields(b)),
                 "{a:?} {b:?}"
             );
+        }
+    }
+
+    /// The label of the transaction `select` picks in `spec` for a
+    /// request.
+    fn pick(spec: &str, method: &str, uri: &str, headers: &[(&str, &str)], body: &str) -> String {
+        let (doc, _) = crate::load::parse_bytes("t.apib", spec.as_bytes());
+        let (contract, _) = Contract::compile(std::slice::from_ref(&doc));
+        let mut map = hyper::HeaderMap::new();
+        for (name, value) in headers {
+            map.insert(
+                hyper::header::HeaderName::from_bytes(name.as_bytes()).expect("name"),
+                hyper::header::HeaderValue::from_str(value).expect("value"),
+            );
+        }
+        let method = Method::from_bytes(method.as_bytes()).expect("method");
+        let (path, query) = uri
+            .split_once('?')
+            .map_or((uri, None), |(p, q)| (p, Some(q)));
+        let req = RecordedRequest::new(
+            &method,
+            path,
+            query,
+            crate::matching::RequestHeaders::new(&map),
+            body.as_bytes(),
+        )
+        .expect("readable");
+        match select(&contract, &req) {
+            MatchOutcome::Matched { transaction, .. } => {
+                contract.transaction(transaction).label.clone()
+            }
+            other => format!("{other:?}"),
+        }
+    }
+
+    const EXAMPLES: &str = "# T\n## Things [/things]\n### Make [POST]\n\
+        + Request A (application/json)\n\n        {\"kind\": \"a\", \"n\": 1}\n\n+ Response 201\n\n\
+        + Request B (application/json)\n    + Headers\n\n            X-Mode: fast\n\n    + Body\n\n            {\"kind\": \"b\"}\n\n+ Response 202\n\n\
+        + Request C (text/plain)\n\n        hello\n\n+ Response 200\n";
+
+    #[test]
+    fn content_type_outranks_the_body() {
+        // The body is example A's, but only C is documented as text.
+        let got = pick(
+            EXAMPLES,
+            "POST",
+            "/things",
+            &[("content-type", "text/plain")],
+            "{\"kind\": \"a\", \"n\": 1}",
+        );
+        assert_eq!(got, "Things > Make > #3");
+    }
+
+    #[test]
+    fn the_same_structure_beats_a_partial_overlap_and_equality_beats_structure() {
+        let json = [("content-type", "application/json")];
+        assert_eq!(
+            pick(EXAMPLES, "POST", "/things", &json, "{\"kind\": \"z\"}"),
+            "Things > Make > #2"
+        );
+        assert_eq!(
+            pick(
+                EXAMPLES,
+                "POST",
+                "/things",
+                &json,
+                "{\"kind\": \"z\", \"n\": 5}"
+            ),
+            "Things > Make > #1"
+        );
+        assert_eq!(
+            pick(EXAMPLES, "POST", "/things", &json, "{\"kind\": \"b\"}"),
+            "Things > Make > #2"
+        );
+    }
+
+    #[test]
+    fn headers_decide_only_among_the_otherwise_tied_and_ties_go_to_document_order() {
+        let json = ("content-type", "application/json");
+        // No body signal tells A from B: the documented header decides.
+        assert_eq!(
+            pick(
+                EXAMPLES,
+                "POST",
+                "/things",
+                &[json, ("x-mode", "fast")],
+                "[]"
+            ),
+            "Things > Make > #2"
+        );
+        assert_eq!(
+            pick(EXAMPLES, "POST", "/things", &[json], "[]"),
+            "Things > Make > #1"
+        );
+    }
+
+    mod agreement {
+        use hyper::header::{HeaderMap, HeaderName, HeaderValue};
+        use proptest::prelude::*;
+
+        use super::*;
+        use crate::matching::{RecordedRequest, RequestHeaders};
+
+        /// The seed and the fixtures whose actions have several examples,
+        /// compiled once.
+        fn contracts() -> &'static [Contract] {
+            static CONTRACTS: std::sync::LazyLock<Vec<Contract>> =
+                std::sync::LazyLock::new(compile_all);
+            &CONTRACTS
+        }
+
+        fn compile_all() -> Vec<Contract> {
+            [
+                include_str!("../../specs/retailers.apib"),
+                include_str!("../../fixtures/valid/negotiation.apib"),
+                include_str!("../../fixtures/valid/headers.apib"),
+                include_str!("../../fixtures/compat/query-routing.apib"),
+                include_str!("../../fixtures/strict/shop.apib"),
+            ]
+            .iter()
+            .map(|text| {
+                let (doc, _) = crate::load::parse_bytes("t.apib", text.as_bytes());
+                Contract::compile(std::slice::from_ref(&doc)).0
+            })
+            .collect()
+        }
+
+        /// A request built from a documented one, then changed: query pairs
+        /// dropped or added, headers dropped or given other values, the body
+        /// swapped for another example's or altered, `Accept` and `Prefer`
+        /// added.
+        #[derive(Debug, Clone)]
+        struct Recipe {
+            contract: usize,
+            base: usize,
+            body_from: usize,
+            drop_query: u8,
+            extra_query: Option<(u8, u8)>,
+            drop_headers: u8,
+            header_value: Option<u8>,
+            body: u8,
+            accept: u8,
+            prefer: u8,
+        }
+
+        fn recipe() -> impl Strategy<Value = Recipe> {
+            (
+                0usize..5,
+                any::<usize>(),
+                any::<usize>(),
+                any::<u8>(),
+                proptest::option::of((0u8..4, 0u8..4)),
+                any::<u8>(),
+                proptest::option::of(any::<u8>()),
+                0u8..5,
+                0u8..5,
+                0u8..6,
+            )
+                .prop_map(
+                    |(
+                        contract,
+                        base,
+                        body_from,
+                        drop_query,
+                        extra_query,
+                        drop_headers,
+                        header_value,
+                        body,
+                        accept,
+                        prefer,
+                    )| Recipe {
+                        contract,
+                        base,
+                        body_from,
+                        drop_query,
+                        extra_query,
+                        drop_headers,
+                        header_value,
+                        body,
+                        accept,
+                        prefer,
+                    },
+                )
+        }
+
+        const NAMES: [&str; 4] = ["page", "unassigned", "name", "city"];
+        const ACCEPTS: [&str; 5] = [
+            "",
+            "application/json",
+            "text/plain",
+            "*/*",
+            "text/plain;q=0.5, application/json",
+        ];
+        const PREFERS: [&str; 6] = [
+            "",
+            "status=200",
+            "status=404",
+            "code=400",
+            "example=#2",
+            "example=\"nothing\"",
+        ];
+
+        /// (method, path, query, headers, body) of the request `r` says.
+        fn build(contract: &Contract, r: &Recipe) -> (Method, String, String, HeaderMap, Vec<u8>) {
+            let txs = contract.transactions();
+            let tx = &txs[r.base % txs.len()];
+            let endpoint = &contract.endpoints()[tx.endpoint];
+            let uri = endpoint
+                .example_uri
+                .clone()
+                .unwrap_or_else(|| endpoint.template.clone());
+            let path = uri.split(['?', '{']).next().unwrap_or("/").to_string();
+            let mut pairs: Vec<(String, String)> = tx
+                .request
+                .query
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| r.drop_query & (1 << (i % 8)) == 0)
+                .map(|(_, p)| p.clone())
+                .collect();
+            if let Some((n, v)) = r.extra_query {
+                pairs.push((
+                    NAMES[n as usize].to_string(),
+                    ["1", "true", "ana", "x"][v as usize].to_string(),
+                ));
+            }
+            let query = form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(&pairs)
+                .finish();
+            let mut headers = HeaderMap::new();
+            for (i, h) in tx.request.headers.iter().enumerate() {
+                if r.drop_headers & (1 << (i % 8)) != 0 {
+                    continue;
+                }
+                let value = match r.header_value {
+                    Some(v) if v % 2 == 0 => {
+                        HeaderValue::from_str(&format!("other-{v}")).expect("ascii")
+                    }
+                    _ => HeaderValue::from_str(&h.value).unwrap_or(HeaderValue::from_static("x")),
+                };
+                headers.insert(h.name.clone(), value);
+            }
+            let donor = &txs[r.body_from % txs.len()].request;
+            let documented = |req: &crate::contract::ExpectedRequest| match &req.body {
+                ExpectedBody::Json { value, .. } => value.to_string().into_bytes(),
+                ExpectedBody::Text(t) => t.clone().into_bytes(),
+                ExpectedBody::None => Vec::new(),
+            };
+            let body = match r.body {
+                0 => documented(&tx.request),
+                1 => documented(donor),
+                2 => Vec::new(),
+                3 => match &tx.request.body {
+                    // The same keys, other values: same structure, not equal.
+                    ExpectedBody::Json {
+                        value: serde_json::Value::Object(map),
+                        ..
+                    } => {
+                        let changed: serde_json::Map<_, _> = map
+                            .iter()
+                            .map(|(k, v)| {
+                                (
+                                    k.clone(),
+                                    match v {
+                                        serde_json::Value::String(_) => {
+                                            serde_json::json!("changed")
+                                        }
+                                        serde_json::Value::Number(_) => serde_json::json!(99),
+                                        other => other.clone(),
+                                    },
+                                )
+                            })
+                            .collect();
+                        serde_json::Value::Object(changed).to_string().into_bytes()
+                    }
+                    _ => documented(&tx.request),
+                },
+                _ => b"{\"unknown\": [1, 2]}".to_vec(),
+            };
+            if let Some(ct) = tx
+                .request
+                .content_type
+                .as_deref()
+                .or(donor.content_type.as_deref())
+            {
+                headers.insert(
+                    hyper::header::CONTENT_TYPE,
+                    HeaderValue::from_str(ct).expect("ascii"),
+                );
+            }
+            for (name, value) in [
+                ("accept", ACCEPTS[r.accept as usize]),
+                ("prefer", PREFERS[r.prefer as usize]),
+            ] {
+                if !value.is_empty() {
+                    headers.insert(
+                        HeaderName::from_static(name),
+                        HeaderValue::from_static(value),
+                    );
+                }
+            }
+            (endpoint.method.clone(), path, query, headers, body)
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(2000))]
+            #[test]
+            fn the_fast_selection_agrees_with_the_plain_rules(r in recipe()) {
+                let contracts = contracts();
+                let contract = &contracts[r.contract];
+                let (method, path, query, headers, body) = build(contract, &r);
+                let query = (!query.is_empty()).then_some(query.as_str());
+                let Ok(req) = RecordedRequest::read(&method, &path, query, RequestHeaders::new(&headers), &body, crate::matching::BodyAs::Declared) else {
+                    return Ok(());
+                };
+                let fast = match select(contract, &req) {
+                    MatchOutcome::Matched { transaction, .. } => Some(transaction),
+                    _ => None,
+                };
+                prop_assert_eq!(fast, select_reference(contract, &req), "{} {}?{:?}", method, path, query);
+            }
         }
     }
 }
