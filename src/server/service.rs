@@ -102,7 +102,6 @@ where
         headers,
         ..
     } = parts;
-    let mut answered = Answered::default();
     let found = RequestHeaders::new(&headers);
     let head = Head {
         method: &method,
@@ -118,8 +117,7 @@ where
     {
         let contract = state.live.contract();
         let res = admin::answer(state, &contract, &method, rest, uri.query());
-        answered.problem = "admin";
-        return finish(state, &contract, res, &head, started, answered);
+        return finish(state, &contract, (res, Answer::Admin), &head, started, None);
     }
 
     // A body of known length (`Content-Length`, which hyper holds the body
@@ -131,17 +129,15 @@ where
         None => read_body(Limited::new(body, state.config.max_body)).await,
     };
     let contract = state.live.guard();
-    let res = match &bytes {
-        Some(bytes) => answer(state, &contract, &method, &uri, found, bytes, &mut answered),
-        None => too_large(state, &mut answered),
+    let answered = match &bytes {
+        Some(bytes) => answer(state, &contract, &method, &uri, found, bytes),
+        None => too_large(state),
     };
-    if state.journal.enabled() {
-        answered.seen = Some(Seen {
-            headers,
-            body: bytes.unwrap_or_default(),
-        });
-    }
-    finish(state, &contract, res, &head, started, answered)
+    let seen = state.journal.enabled().then(|| Seen {
+        headers,
+        body: bytes.unwrap_or_default(),
+    });
+    finish(state, &contract, answered, &head, started, seen)
 }
 
 /// The whole body, or `None` when it cannot be read (past `Limited`'s
@@ -195,12 +191,12 @@ struct Head<'r> {
 fn finish(
     state: &State,
     contract: &Contract,
-    mut res: Response<Full<Bytes>>,
+    (mut res, answer): (Response<Full<Bytes>>, Answer),
     head: &Head<'_>,
     started: Instant,
-    mut answered: Answered,
+    seen: Option<Seen>,
 ) -> (Response<Full<Bytes>>, Instant) {
-    let documented = answered.transaction.map(|id| contract.transaction(id));
+    let documented = answer.transaction().map(|id| contract.transaction(id));
     if let Some(tx) = documented {
         tx.add_served(1);
     }
@@ -221,36 +217,72 @@ fn finish(
         method: head.method.as_str(),
         path: target,
         status: res.status().as_u16(),
-        transaction: documented.map_or(answered.problem, |tx| tx.label.as_str()),
+        transaction: documented.map_or(answer.slug(), |tx| tx.label.as_str()),
         micros,
     });
-    if state.journal.enabled() && answered.problem != "admin" {
+    if state.journal.enabled() && !matches!(answer, Answer::Admin) {
+        let problem = answer.slug();
+        let violations = match answer {
+            Answer::Violation { violations, .. } => violations,
+            _ => Vec::new(),
+        };
         state.journal.record(Record {
             at: started,
             method: head.method,
             target,
-            seen: answered.seen.take(),
+            seen,
             status: res.status().as_u16(),
             transaction: documented.map(|tx| tx.label.as_str()),
-            problem: answered.problem,
-            violations: std::mem::take(&mut answered.violations),
+            problem,
+            violations,
             micros,
         });
     }
     (res, done)
 }
 
-/// What answered a request, for the log and CORS (no allocation).
-#[derive(Debug, Default)]
-struct Answered {
-    /// The documented transaction, when one answered.
-    transaction: Option<usize>,
-    /// Otherwise the rule that missed (problem slug).
-    problem: &'static str,
-    /// For the journal (only when it records): the request, once
-    /// matching is done with it, and its contract violations.
-    seen: Option<Seen>,
-    violations: Vec<Violation>,
+/// What answered a request: one closed set that the log, the journal and
+/// coverage all read.
+#[derive(Debug)]
+enum Answer {
+    /// A documented transaction (its id).
+    Documented(usize),
+    /// Strict mode found the request breaking the contract: answered by
+    /// the action's documented 400/422 transaction when it has one, else
+    /// by a problem.
+    Violation {
+        violations: Vec<Violation>,
+        documented: Option<usize>,
+    },
+    /// A mock miss, as a problem document.
+    Problem(Problem),
+    /// The admin API.
+    Admin,
+    /// A CORS preflight the mock answered itself.
+    Preflight,
+}
+
+impl Answer {
+    /// The documented transaction whose answer was sent, if any.
+    fn transaction(&self) -> Option<usize> {
+        match self {
+            Answer::Documented(id) => Some(*id),
+            Answer::Violation { documented, .. } => *documented,
+            _ => None,
+        }
+    }
+
+    /// How the log and the journal name what answered when it was not a
+    /// transaction alone (empty for a documented answer).
+    fn slug(&self) -> &'static str {
+        match self {
+            Answer::Documented(_) => "",
+            Answer::Violation { .. } => Problem::ContractViolation.slug(),
+            Answer::Problem(p) => p.slug(),
+            Answer::Admin => "admin",
+            Answer::Preflight => "cors-preflight",
+        }
+    }
 }
 
 /// A body declared JSON that does not parse, read as text, when lenient
@@ -287,8 +319,7 @@ fn answer(
     uri: &hyper::Uri,
     headers: RequestHeaders<'_>,
     body: &[u8],
-    label: &mut Answered,
-) -> Response<Full<Bytes>> {
+) -> (Response<Full<Bytes>>, Answer) {
     let path = uri.path();
 
     // CORS preflight for a documented path, unless the spec documents
@@ -302,12 +333,12 @@ fn answer(
         let segments = crate::contract::path_pattern::split_path(path);
         let methods = allowed_methods(contract, &segments);
         if !methods.is_empty() && !methods.contains(&Method::OPTIONS) {
-            label.problem = "cors-preflight";
-            return cors::preflight(
+            let res = cors::preflight(
                 headers.origin,
                 &methods,
                 headers.all.get(header::ACCESS_CONTROL_REQUEST_HEADERS),
             );
+            return (res, Answer::Preflight);
         }
     }
 
@@ -316,7 +347,6 @@ fn answer(
         Ok(r) => r,
         Err(RequestError::BadPercentEncoding) => {
             return miss(
-                label,
                 Problem::BadPercentEncoding,
                 format!("`{uri}` has a `%` that is not followed by two hex digits"),
                 json!({}),
@@ -327,7 +357,6 @@ fn answer(
                 Some(request) => request,
                 None => {
                     return miss(
-                        label,
                         Problem::InvalidJson,
                         format!("the body is not valid JSON: {message}"),
                         json!({}),
@@ -351,12 +380,10 @@ fn answer(
                 _ => Vec::new(),
             };
             if violations.is_empty() {
-                label.transaction = Some(transaction);
-                documented_response(tx, head, preference_applied)
+                let res = documented_response(tx, head, preference_applied);
+                (res, Answer::Documented(transaction))
             } else {
-                let res = violation(contract, tx.endpoint, &violations, head, label);
-                label.violations = violations;
-                res
+                violation(contract, tx.endpoint, violations, head)
             }
         }
         MatchOutcome::NoRoute => {
@@ -365,7 +392,6 @@ fn answer(
                 .map(|e| json!({"method": e.method.as_str(), "uri_template": e.template, "example_uri": e.example_uri, "name": e.label}))
                 .collect();
             miss(
-                label,
                 Problem::NoRoute,
                 format!(
                     "{} {} matches no URI template of the contract",
@@ -377,8 +403,7 @@ fn answer(
         }
         MatchOutcome::MethodNotAllowed { allow } => {
             let list: Vec<&str> = allow.iter().map(Method::as_str).collect();
-            let mut res = miss(
-                label,
+            let (mut res, answer) = miss(
                 Problem::MethodNotAllowed,
                 format!(
                     "{} is documented for {}, not {}",
@@ -391,7 +416,7 @@ fn answer(
             if let Ok(v) = HeaderValue::from_str(&list.join(", ")) {
                 res.headers_mut().insert(header::ALLOW, v);
             }
-            res
+            (res, answer)
         }
         MatchOutcome::PreferenceUnsatisfied {
             preference,
@@ -402,7 +427,6 @@ fn answer(
                 .map(|(n, name, status)| json!({"example": format!("#{n}"), "name": name, "status": status}))
                 .collect();
             miss(
-                label,
                 Problem::PreferenceUnsatisfied,
                 format!(
                     "Prefer: {} matches none of the documented examples",
@@ -442,9 +466,8 @@ fn documented_response(
     res
 }
 
-fn too_large(state: &State, label: &mut Answered) -> Response<Full<Bytes>> {
+fn too_large(state: &State) -> (Response<Full<Bytes>>, Answer) {
     miss(
-        label,
         Problem::BodyTooLarge,
         format!("the limit is {} bytes (--max-body)", state.config.max_body),
         json!({ "limit": state.config.max_body }),
@@ -460,10 +483,9 @@ const VIOLATIONS_HEADER: HeaderName = HeaderName::from_static("apib-mock-violati
 fn violation(
     contract: &Contract,
     endpoint: usize,
-    violations: &[Violation],
+    violations: Vec<Violation>,
     head: bool,
-    label: &mut Answered,
-) -> Response<Full<Bytes>> {
+) -> (Response<Full<Bytes>>, Answer) {
     let documented_error = contract.endpoints()[endpoint]
         .transactions
         .iter()
@@ -471,8 +493,7 @@ fn violation(
         .find(|&id| matches!(contract.transaction(id).response.status.as_u16(), 400 | 422));
     let Some(id) = documented_error else {
         let count = violations.len();
-        return miss(
-            label,
+        let (res, _) = miss(
             Problem::ContractViolation,
             format!(
                 "{count} violation{} of {}",
@@ -481,9 +502,12 @@ fn violation(
             ),
             json!({ "violations": violations }),
         );
+        let answer = Answer::Violation {
+            violations,
+            documented: None,
+        };
+        return (res, answer);
     };
-    label.transaction = Some(id);
-    label.problem = Problem::ContractViolation.slug();
     let mut res = documented_response(contract.transaction(id), head, None);
     let h = res.headers_mut();
     h.insert(
@@ -491,7 +515,7 @@ fn violation(
         HeaderValue::from_static("violation"),
     );
     // ASCII-only JSON (non-ASCII escaped) fits in a header value.
-    let text = serde_json::to_string(violations).unwrap_or_default();
+    let text = serde_json::to_string(&violations).unwrap_or_default();
     let ascii: String = text
         .chars()
         .flat_map(|c| {
@@ -505,15 +529,104 @@ fn violation(
     if let Ok(v) = HeaderValue::from_str(&ascii) {
         h.insert(VIOLATIONS_HEADER, v);
     }
-    res
+    let answer = Answer::Violation {
+        violations,
+        documented: Some(id),
+    };
+    (res, answer)
 }
 
 fn miss(
-    label: &mut Answered,
     problem: Problem,
     detail: String,
     extra: serde_json::Value,
-) -> Response<Full<Bytes>> {
-    label.problem = problem.slug();
-    problem.response(detail, extra)
+) -> (Response<Full<Bytes>>, Answer) {
+    (problem.response(detail, extra), Answer::Problem(problem))
+}
+
+/// The handler on its own, without a socket: a request in, an answer out.
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::reload::LiveContract;
+    use crate::server::LogFormat;
+    use http_body_util::BodyExt;
+    use hyper::HeaderMap;
+
+    const SPEC: &str = "# T\n## Notes [/notes/{id}]\n### Read [GET]\n+ Response 200 (application/json)\n\n        {\"id\": 1}\n\n### Change [PUT]\n+ Request (application/json)\n\n        {\"text\": \"a\"}\n\n+ Response 204\n";
+
+    fn state(config: ServeConfig) -> Arc<State> {
+        let (doc, _) = crate::load::parse_bytes("t.apib", SPEC.as_bytes());
+        let (contract, _) = Contract::compile_with(std::slice::from_ref(&doc), config.strict);
+        State::new(LiveContract::fixed(Arc::new(contract)), config)
+    }
+
+    fn quiet() -> ServeConfig {
+        ServeConfig {
+            log: LogFormat::Off,
+            ..ServeConfig::default()
+        }
+    }
+
+    async fn call(state: &State, request: Request<Full<Bytes>>) -> (u16, HeaderMap, Bytes) {
+        let (res, _) = handle(state, request).await;
+        let (parts, body) = res.into_parts();
+        let body = body
+            .collect()
+            .await
+            .map(|b| b.to_bytes())
+            .unwrap_or_default();
+        (parts.status.as_u16(), parts.headers, body)
+    }
+
+    fn request(method: &str, uri: &str, body: &str) -> Request<Full<Bytes>> {
+        Request::builder()
+            .method(method)
+            .uri(uri)
+            .header("content-type", "application/json")
+            .body(Full::new(Bytes::from(body.to_string())))
+            .expect("a valid request")
+    }
+
+    #[tokio::test]
+    async fn a_documented_request_gets_its_answer_and_is_journaled() {
+        let state = state(quiet());
+        let (status, headers, body) = call(&state, request("GET", "/notes/7", "")).await;
+        assert_eq!(status, 200);
+        assert_eq!(body, "{\"id\": 1}\n");
+        assert_eq!(
+            headers[crate::contract::TRANSACTION_HEADER],
+            "Notes > Read > #1"
+        );
+        let journal = state.journal.received();
+        assert_eq!(journal.len(), 1);
+        assert_eq!(journal[0].transaction.as_deref(), Some("Notes > Read > #1"));
+        assert_eq!(journal[0].problem, None);
+    }
+
+    #[tokio::test]
+    async fn each_kind_of_miss_is_its_problem_in_the_answer_and_the_journal() {
+        let state = state(quiet());
+        for (method, uri, body, status, slug) in [
+            ("GET", "/nowhere", "", 404, "no-route"),
+            ("DELETE", "/notes/7", "", 405, "method-not-allowed"),
+            ("PUT", "/notes/7", "{\"text\": ", 400, "invalid-json"),
+            ("GET", "/notes/%zz", "", 400, "bad-percent-encoding"),
+        ] {
+            let (got, headers, _) = call(&state, request(method, uri, body)).await;
+            assert_eq!(got, status, "{method} {uri}");
+            assert_eq!(headers["apib-mock-match"], "none", "{method} {uri}");
+            let last = state.journal.received().pop().expect("journaled");
+            assert_eq!(last.problem.as_deref(), Some(slug), "{method} {uri}");
+        }
+    }
+
+    #[tokio::test]
+    async fn the_admin_api_answers_without_being_journaled() {
+        let state = state(quiet());
+        let (status, _, body) = call(&state, request("GET", "/__mock/routes", "")).await;
+        assert_eq!(status, 200);
+        assert!(String::from_utf8_lossy(&body).contains("/notes/{id}"));
+        assert!(state.journal.received().is_empty());
+    }
 }
