@@ -301,15 +301,28 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let listener = std::net::TcpListener::bind((args.host.as_str(), args.port))
         .with_context(|| format!("cannot listen on {}:{}", args.host, args.port))?;
     let addr = listener.local_addr()?;
+    let json = args.log_format == LogFormat::Json;
     let mut out = std::io::stdout().lock();
-    writeln!(out, "apib-mock: listening on http://{addr}")?;
-    if !addr.ip().is_loopback() {
+    if json {
+        // `--log-format json`: every stdout line is one JSON object (the
+        // request lines too), so `jq` reads the whole stream.
+        let exposed = !addr.ip().is_loopback();
         writeln!(
             out,
-            "apib-mock: warning: {addr} is reachable from other machines"
+            "{}",
+            serde_json::json!({"event": "listening", "url": format!("http://{addr}"), "exposed": exposed})
         )?;
+        out.write_all(endpoint_events(&live.contract()).as_bytes())?;
+    } else {
+        writeln!(out, "apib-mock: listening on http://{addr}")?;
+        if !addr.ip().is_loopback() {
+            writeln!(
+                out,
+                "apib-mock: warning: {addr} is reachable from other machines"
+            )?;
+        }
+        out.write_all(endpoint_table(&live.contract()).as_bytes())?;
     }
-    out.write_all(endpoint_table(&live.contract()).as_bytes())?;
     // Reloads run on their own thread, off the request path.
     let _watcher = if args.no_watch || embedded {
         let why = if embedded {
@@ -317,17 +330,38 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         } else {
             "--no-watch"
         };
-        writeln!(out, "apib-mock: not watching for changes ({why})")?;
+        if json {
+            writeln!(
+                out,
+                "{}",
+                serde_json::json!({"event": "watching", "files": 0, "why_not": why})
+            )?;
+        } else {
+            writeln!(out, "apib-mock: not watching for changes ({why})")?;
+        }
         None
     } else {
-        let watcher = reload::watch(&args.specs, live.clone(), Box::new(report_reload))
+        let report: Box<dyn Fn(&Outcome) + Send> = if json {
+            Box::new(report_reload_json)
+        } else {
+            Box::new(report_reload)
+        };
+        let watcher = reload::watch(&args.specs, live.clone(), report)
             .context("cannot watch the spec files (use --no-watch to serve without)")?;
         let files = live.files().len();
-        writeln!(
-            out,
-            "apib-mock: watching {files} spec file{} for changes (--no-watch to turn off)",
-            if files == 1 { "" } else { "s" }
-        )?;
+        if json {
+            writeln!(
+                out,
+                "{}",
+                serde_json::json!({"event": "watching", "files": files})
+            )?;
+        } else {
+            writeln!(
+                out,
+                "apib-mock: watching {files} spec file{} for changes (--no-watch to turn off)",
+                if files == 1 { "" } else { "s" }
+            )?;
+        }
         Some(watcher)
     };
     out.flush()?;
@@ -466,6 +500,65 @@ fn report_reload(outcome: &Outcome) {
             );
         }
     }
+}
+
+/// [`report_reload`] as one JSON line on stdout (`--log-format json`);
+/// diagnostics still go to stderr.
+fn report_reload_json(outcome: &Outcome) {
+    let event = match outcome {
+        Outcome::Unchanged => return,
+        Outcome::Reloaded {
+            record,
+            transactions,
+            warnings,
+        } => {
+            let mut err = std::io::stderr().lock();
+            for w in warnings {
+                let _ = writeln!(err, "{w}");
+            }
+            serde_json::json!({
+                "event": "reloaded",
+                "millis": record.millis,
+                "transactions": transactions,
+                "added": record.diff.added,
+                "removed": record.diff.removed,
+                "changed": record.diff.changed,
+            })
+        }
+        Outcome::Refused(error) => {
+            let mut err = std::io::stderr().lock();
+            for d in &error.diagnostics {
+                let _ = writeln!(err, "{d}");
+            }
+            serde_json::json!({"event": "reload-refused", "reason": error.message})
+        }
+    };
+    println!("{event}");
+}
+
+/// The contract and its routes as JSON lines (`--log-format json`).
+fn endpoint_events(contract: &Contract) -> String {
+    let files: Vec<&str> = contract.files().iter().map(|f| &**f).collect();
+    let mut out = serde_json::json!({
+        "event": "contract",
+        "transactions": contract.transactions().len(),
+        "routes": contract.endpoints().len(),
+        "files": files,
+    })
+    .to_string();
+    out.push('\n');
+    for e in contract.endpoints() {
+        let line = serde_json::json!({
+            "event": "route",
+            "method": e.method.as_str(),
+            "uri_template": e.template,
+            "examples": e.transactions.len(),
+            "name": e.label,
+        });
+        out.push_str(&line.to_string());
+        out.push('\n');
+    }
+    out
 }
 
 /// Resolves on SIGINT (Ctrl-C) or SIGTERM.

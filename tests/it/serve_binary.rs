@@ -26,10 +26,15 @@ impl ServeProcess {
             .expect("serve starts");
         let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
         let first = lines.next().expect("a first line").expect("text");
-        let base = first
-            .strip_prefix("apib-mock: listening on ")
-            .unwrap_or_else(|| panic!("unexpected first line: {first}"))
-            .to_string();
+        // Human (`apib-mock: listening on URL`) or JSON (`{"event":
+        // "listening", "url": URL, ...}`).
+        let base = match serde_json::from_str::<serde_json::Value>(&first) {
+            Ok(event) => event["url"].as_str().map(str::to_string),
+            Err(_) => first
+                .strip_prefix("apib-mock: listening on ")
+                .map(str::to_string),
+        }
+        .unwrap_or_else(|| panic!("unexpected first line: {first}"));
         Self { child, base, lines }
     }
 
@@ -39,7 +44,9 @@ impl ServeProcess {
         let mut lines = Vec::new();
         for line in self.lines.by_ref() {
             let line = line.expect("text");
-            let last = line.starts_with("apib-mock: watching") || line.contains("not watching");
+            let last = line.starts_with("apib-mock: watching")
+                || line.contains("not watching")
+                || line.contains("\"event\":\"watching\"");
             lines.push(line);
             if last {
                 break;
@@ -116,8 +123,19 @@ async fn json_log_lines_are_machine_readable() {
         ],
         &[],
     );
-    let lines = server.startup_lines();
-    assert_eq!(lines.len(), 11);
+    // Every stdout line is one JSON object: the contract, each route,
+    // whether it watches (the listening line was read by `start`).
+    let events: Vec<serde_json::Value> = server
+        .startup_lines()
+        .iter()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l}: {e}")))
+        .collect();
+    assert_eq!(events.len(), 11);
+    assert_eq!(events[0]["event"], "contract");
+    assert_eq!(events[0]["transactions"], 20);
+    assert_eq!(events[1]["event"], "route");
+    assert_eq!(events[1]["uri_template"], "/retailers/api/v1/agents");
+    assert_eq!(events[10]["event"], "watching");
     reqwest::get(format!("{}/nowhere", server.base))
         .await
         .unwrap();
@@ -239,4 +257,29 @@ async fn strict_flag_validates_requests() {
         .unwrap();
     assert_eq!(res.status(), 422);
     assert_eq!(res.headers()["apib-mock-match"], "violation");
+}
+
+#[tokio::test]
+async fn json_logs_say_a_reload_in_json_too() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let spec = dir.path().join("api.apib");
+    let doc = |body: &str| {
+        format!(
+            "# API\n## Things [/things]\n### List [GET]\n+ Response 200 (text/plain)\n\n        {body}\n"
+        )
+    };
+    std::fs::write(&spec, doc("before")).expect("write");
+    let path = spec.to_str().expect("utf-8 path");
+    let mut server = ServeProcess::start(&[path, "--port", "0", "--log-format", "json"], &[]);
+    server.startup_lines();
+    std::fs::write(&spec, doc("after")).expect("write");
+    let line = server.next_line();
+    let event: serde_json::Value =
+        serde_json::from_str(&line).unwrap_or_else(|e| panic!("{line}: {e}"));
+    assert_eq!(event["event"], "reloaded");
+    assert_eq!(event["transactions"], 1);
+    assert_eq!(
+        event["changed"],
+        serde_json::json!(["GET /things (Things > List > #1)"])
+    );
 }
