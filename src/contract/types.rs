@@ -74,8 +74,11 @@ pub struct CompiledTransaction {
     pub(crate) answer_headers: HeaderMap,
     /// Where it is written: file and line.
     pub source: (Arc<str>, usize),
-    /// How many requests it answered (coverage); reloads carry it over.
-    pub(crate) served_count: std::sync::atomic::AtomicU64,
+    /// How many requests it answered (coverage): a handle on the counter
+    /// of the live contract's coverage table, which the same transaction
+    /// of every later contract shares (so an answer finishing on an old
+    /// snapshot still counts).
+    pub(crate) served_count: Arc<std::sync::atomic::AtomicU64>,
 }
 
 /// The documented request, in the shapes the scorer compares.
@@ -169,6 +172,15 @@ impl CompiledTransaction {
         self.served_count.load(std::sync::atomic::Ordering::Relaxed)
     }
 
+    /// What identifies the transaction across reloads: method, URI
+    /// template and label (`Group > Resource > Action > #N`).
+    pub fn coverage_key(&self, endpoint: &Endpoint) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        (endpoint.method.as_str(), &endpoint.template, &self.label).hash(&mut h);
+        h.finish()
+    }
+
     /// Counts `n` more answers.
     pub(crate) fn add_served(&self, n: u64) {
         self.served_count
@@ -224,6 +236,22 @@ fn hash_json(value: &Value, h: &mut impl std::hash::Hasher) {
 }
 
 impl Contract {
+    /// Gives each transaction the coverage counter `counters` holds for
+    /// its key (the one an earlier contract's same transaction counted
+    /// on), registering new ones: called before the contract is served.
+    pub(crate) fn share_counters(
+        &mut self,
+        counters: &mut std::collections::HashMap<u64, Arc<std::sync::atomic::AtomicU64>>,
+    ) {
+        for tx in &mut self.transactions {
+            let key = tx.coverage_key(&self.endpoints[tx.endpoint]);
+            let counter = counters
+                .entry(key)
+                .or_insert_with(|| tx.served_count.clone());
+            tx.served_count = counter.clone();
+        }
+    }
+
     /// The URI templates of documented routes under `prefix` (`/__mock`):
     /// what an admin API mounted there would shadow.
     pub fn templates_under(&self, prefix: &str) -> Vec<&str> {

@@ -8,6 +8,7 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Instant, SystemTime};
 
@@ -46,6 +47,11 @@ struct State {
     watching: bool,
     /// The admin API's prefix: a contract with routes under it is refused.
     reserved: Option<String>,
+    /// The coverage table: one answer counter per transaction key (method,
+    /// URI template, label), shared by that transaction in every contract
+    /// served, so counts survive reloads and none is lost to a request
+    /// finishing on an older snapshot.
+    counters: HashMap<u64, Arc<AtomicU64>>,
 }
 
 impl State {
@@ -62,6 +68,7 @@ impl State {
             refused: None,
             watching: false,
             reserved: None,
+            counters: HashMap::new(),
         }
     }
 }
@@ -117,11 +124,10 @@ pub enum Outcome {
 
 impl LiveContract {
     /// Serves `contract`, loaded from `specs` (what reloads read again).
-    pub fn new(contract: Contract, specs: Vec<String>, loaded: &Loaded) -> Arc<Self> {
-        Self::with_state(
-            Arc::new(contract),
-            State::fresh(specs, loaded.files.clone(), loaded.fingerprint),
-        )
+    pub fn new(mut contract: Contract, specs: Vec<String>, loaded: &Loaded) -> Arc<Self> {
+        let mut state = State::fresh(specs, loaded.files.clone(), loaded.fingerprint);
+        contract.share_counters(&mut state.counters);
+        Self::with_state(Arc::new(contract), state)
     }
 
     /// Serves a fixed contract (no files behind it).
@@ -234,7 +240,7 @@ impl LiveContract {
         }
         // The new contract is compiled the way the served one was.
         let strict = self.contract().is_strict();
-        let (contract, compile_warnings) = Contract::compile_with(&loaded.documents, strict);
+        let (mut contract, compile_warnings) = Contract::compile_with(&loaded.documents, strict);
         if contract.transactions().is_empty() {
             return Err(refusal(
                 "the specs document no transaction",
@@ -255,6 +261,9 @@ impl LiveContract {
             }
         }
         let transactions = contract.transactions().len();
+        // Before it is served: its transactions count on the table's
+        // counters from their first answer.
+        contract.share_counters(&mut self.lock().counters);
         let contract = Arc::new(contract);
         let previous = self.current.swap(contract.clone());
         let millis = started.elapsed().as_secs_f64() * 1000.0;
@@ -262,7 +271,7 @@ impl LiveContract {
         let record = ReloadRecord {
             at: now(),
             millis,
-            diff: reconcile(&previous, &contract, true),
+            diff: diff(&previous, &contract),
         };
         // Freeing a large contract takes tens of milliseconds: not on the
         // thread the next reload runs on.
@@ -347,21 +356,12 @@ fn now() -> String {
 /// Compares two contracts transaction by transaction, keyed by method,
 /// URI template and label.
 pub fn diff(old: &Contract, new: &Contract) -> Diff {
-    reconcile(old, new, false)
-}
-
-/// [`diff`], and with `carry_counts` the coverage counts of transactions
-/// that are still there move to the new contract, in the same pass.
-fn reconcile(old: &Contract, new: &Contract, carry_counts: bool) -> Diff {
     let mut before: HashMap<String, &CompiledTransaction> = keyed(old).collect();
     let mut diff = Diff::default();
     for (key, tx) in keyed(new) {
         match before.remove(&key) {
             None => diff.added.push(key),
             Some(was) => {
-                if carry_counts {
-                    tx.add_served(was.served());
-                }
                 if was.fingerprint() != tx.fingerprint() {
                     diff.changed.push(key);
                 }
@@ -383,4 +383,34 @@ fn keyed(contract: &Contract) -> impl Iterator<Item = (String, &CompiledTransact
             (format!("{} {} ({})", e.method, e.template, tx.label), tx)
         })
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_answer_finishing_on_an_old_snapshot_still_counts_after_a_reload() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let spec = dir.path().join("api.apib");
+        let doc = |body: &str| {
+            format!(
+                "# A\n## Things [/things]\n### List [GET]\n+ Response 200 (text/plain)\n\n        {body}\n"
+            )
+        };
+        std::fs::write(&spec, doc("before")).expect("write");
+        let specs = vec![spec.display().to_string()];
+        let loaded = crate::load::load(&specs).expect("loads");
+        let (contract, _) = Contract::compile(&loaded.documents);
+        let live = LiveContract::new(contract, specs, &loaded);
+        let old = live.contract();
+        old.transaction(0).add_served(1);
+        std::fs::write(&spec, doc("after")).expect("write");
+        assert!(matches!(live.reload(), Outcome::Reloaded { .. }));
+        // A request that started before the swap answers after it.
+        old.transaction(0).add_served(1);
+        let new = live.contract();
+        assert!(!Arc::ptr_eq(&old, &new));
+        assert_eq!(new.transaction(0).served(), 2);
+    }
 }
