@@ -78,7 +78,9 @@ pub struct CompiledTransaction {
     /// of the live contract's coverage table, which the same transaction
     /// of every later contract shares (so an answer finishing on an old
     /// snapshot still counts).
-    pub(crate) served_count: Arc<std::sync::atomic::AtomicU64>,
+    /// Set on first use when the contract is served without a table
+    /// (`LiveContract::fixed`), so compiling allocates no counter.
+    pub(crate) served_count: std::sync::OnceLock<Arc<std::sync::atomic::AtomicU64>>,
 }
 
 /// The documented request, in the shapes the scorer compares.
@@ -169,14 +171,18 @@ pub struct DocumentedResponse {
 impl CompiledTransaction {
     /// How many requests it answered so far (coverage).
     pub fn served(&self) -> u64 {
-        self.served_count.load(std::sync::atomic::Ordering::Relaxed)
+        self.served_count
+            .get()
+            .map_or(0, |c| c.load(std::sync::atomic::Ordering::Relaxed))
     }
 
     /// What identifies the transaction across reloads: method, URI
     /// template and label (`Group > Resource > Action > #N`).
     pub fn coverage_key(&self, endpoint: &Endpoint) -> u64 {
         use std::hash::{Hash, Hasher};
-        let mut h = std::collections::hash_map::DefaultHasher::new();
+        // FxHash: the keys are the spec's own (no adversary), and a reload
+        // of 20,000 transactions hashes them all before it is served.
+        let mut h = rustc_hash::FxHasher::default();
         (endpoint.method.as_str(), &endpoint.template, &self.label).hash(&mut h);
         h.finish()
     }
@@ -184,6 +190,7 @@ impl CompiledTransaction {
     /// Counts `n` more answers.
     pub(crate) fn add_served(&self, n: u64) {
         self.served_count
+            .get_or_init(Default::default)
             .fetch_add(n, std::sync::atomic::Ordering::Relaxed);
     }
 
@@ -241,14 +248,12 @@ impl Contract {
     /// on), registering new ones: called before the contract is served.
     pub(crate) fn share_counters(
         &mut self,
-        counters: &mut std::collections::HashMap<u64, Arc<std::sync::atomic::AtomicU64>>,
+        counters: &mut rustc_hash::FxHashMap<u64, Arc<std::sync::atomic::AtomicU64>>,
     ) {
         for tx in &mut self.transactions {
             let key = tx.coverage_key(&self.endpoints[tx.endpoint]);
-            let counter = counters
-                .entry(key)
-                .or_insert_with(|| tx.served_count.clone());
-            tx.served_count = counter.clone();
+            let counter = counters.entry(key).or_default().clone();
+            tx.served_count = std::sync::OnceLock::from(counter);
         }
     }
 

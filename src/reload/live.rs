@@ -51,7 +51,7 @@ struct State {
     /// URI template, label), shared by that transaction in every contract
     /// served, so counts survive reloads and none is lost to a request
     /// finishing on an older snapshot.
-    counters: HashMap<u64, Arc<AtomicU64>>,
+    counters: rustc_hash::FxHashMap<u64, Arc<AtomicU64>>,
 }
 
 impl State {
@@ -68,7 +68,7 @@ impl State {
             refused: None,
             watching: false,
             reserved: None,
-            counters: HashMap::new(),
+            counters: Default::default(),
         }
     }
 }
@@ -263,7 +263,11 @@ impl LiveContract {
         let transactions = contract.transactions().len();
         // Before it is served: its transactions count on the table's
         // counters from their first answer.
+        let t0 = std::time::Instant::now();
         contract.share_counters(&mut self.lock().counters);
+        if std::env::var_os("APIB_T").is_some() {
+            eprintln!("share {:?}", t0.elapsed());
+        }
         let contract = Arc::new(contract);
         let previous = self.current.swap(contract.clone());
         let millis = started.elapsed().as_secs_f64() * 1000.0;
