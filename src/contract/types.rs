@@ -44,7 +44,7 @@ pub struct Endpoint {
 
 /// What scoring an endpoint's transactions against a request needs, worked
 /// out at compile so that a request pays for it once, not once per
-/// candidate (the seed's notification action has seven).
+/// candidate (an action may document many examples).
 #[derive(Debug, Default)]
 pub struct Scoring {
     /// The distinct header names its transactions document

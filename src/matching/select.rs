@@ -230,9 +230,9 @@ pub fn select(contract: &Contract, req: &RecordedRequest) -> MatchOutcome {
         }
     }
     // Pass 3: the documented headers, the weakest signal, only among the
-    // candidates still tied at the top (the seed's notification POST is
-    // decided by the body: its headers are never looked at). Headers only
-    // add to the lowest bits of a rank: the others stay below.
+    // candidates still tied at the top (a request told apart by its body
+    // never has its headers looked at). Headers only add to the lowest
+    // bits of a rank: the others stay below.
     let mut best = best.map(|c| (c.rank(), c.id));
     if tied > 1
         && let Some((top, _)) = best

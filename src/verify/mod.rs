@@ -56,7 +56,7 @@ impl Outcome {
 #[derive(Debug, thiserror::Error)]
 pub enum VerifyError {
     #[error(
-        "--server `{0}` is not an http:// URL (https is not supported: no TLS in the sandbox binary)"
+        "--server `{0}` is not an http:// URL (verify speaks plain HTTP; https is not supported yet)"
     )]
     BadServer(String),
 }
