@@ -48,5 +48,5 @@ pub mod verify;
 
 pub use blueprint::{Blueprint, Transaction};
 pub use diag::{Diagnostic, Severity};
-pub use mock_server::{Coverage, MockServer, MockServerBuilder, StartError};
+pub use mock_server::{Coverage, CoveredTransaction, MockServer, MockServerBuilder, StartError};
 pub use server::ReceivedRequest;

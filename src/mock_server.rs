@@ -33,11 +33,11 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use crate::contract::Contract;
 use crate::diag::Diagnostic;
 use crate::reload::LiveContract;
+pub use crate::server::{Coverage, CoveredTransaction};
 use crate::server::{ReceivedRequest, RunningServer, ServeConfig};
 
 /// Why a mock server could not start.
@@ -82,17 +82,6 @@ pub struct MockServerBuilder {
     config: ServeConfig,
 }
 
-/// How much of the contract the requests so far exercised.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Coverage {
-    /// Documented transactions.
-    pub total: usize,
-    /// Transactions that answered at least once.
-    pub exercised: usize,
-    /// Labels (`Group > Resource > Action > #N`) of the others.
-    pub never_exercised: Vec<String>,
-}
-
 impl MockServer {
     /// Serves `spec` (a file, a directory or a glob) with default options.
     pub async fn start(spec: impl AsRef<Path>) -> Result<MockServer, StartError> {
@@ -130,8 +119,7 @@ impl MockServer {
 
     /// How often each documented transaction answered.
     pub fn coverage(&self) -> Coverage {
-        let contract = self.server.state().live.contract();
-        coverage(&contract)
+        Coverage::of(&self.server.state().live.contract())
     }
 
     /// Panics, listing them, if some requests matched no documented
@@ -172,7 +160,12 @@ impl MockServer {
             "{} of {} documented transactions were never exercised:\n{}",
             coverage.never_exercised.len(),
             coverage.total,
-            coverage.never_exercised.join("\n")
+            coverage
+                .never_exercised
+                .iter()
+                .map(|t| t.transaction.as_str())
+                .collect::<Vec<_>>()
+                .join("\n")
         );
     }
 }
@@ -234,20 +227,5 @@ impl MockServerBuilder {
         let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
         let server = RunningServer::start_live(listener, live, self.config)?;
         Ok(MockServer { server })
-    }
-}
-
-fn coverage(contract: &Arc<Contract>) -> Coverage {
-    let never: Vec<String> = contract
-        .transactions()
-        .iter()
-        .filter(|tx| tx.served() == 0)
-        .map(|tx| tx.label.clone())
-        .collect();
-    let total = contract.transactions().len();
-    Coverage {
-        total,
-        exercised: total - never.len(),
-        never_exercised: never,
     }
 }

@@ -47,7 +47,7 @@ pub(crate) fn answer(
             *res.status_mut() = StatusCode::NO_CONTENT;
             res
         }
-        ("/coverage", true, _) => json_response(StatusCode::OK, to_vec(&coverage(contract))),
+        ("/coverage", true, _) => json_response(StatusCode::OK, to_vec(&super::Coverage::of(contract))),
         ("/routes", true, _) => json_response(StatusCode::OK, to_vec(&routes(contract))),
         _ => Problem::NoRoute.response(
             format!("{method} {rest} is not part of the mock's admin API"),
@@ -56,7 +56,7 @@ pub(crate) fn answer(
     }
 }
 
-fn to_vec(v: &Value) -> Vec<u8> {
+fn to_vec(v: &impl serde::Serialize) -> Vec<u8> {
     serde_json::to_vec_pretty(v).unwrap_or_default()
 }
 
@@ -83,39 +83,6 @@ fn filter(query: Option<&str>) -> Filter {
         }
     }
     f
-}
-
-/// How often each documented transaction answered since the server
-/// started (reloads keep the counts of unchanged transactions).
-pub fn coverage(contract: &Contract) -> Value {
-    let mut transactions = Vec::new();
-    let mut never = Vec::new();
-    for endpoint in contract.endpoints() {
-        for &id in &endpoint.transactions {
-            let tx = contract.transaction(id);
-            let served = tx.served();
-            let entry = json!({
-                "transaction": tx.label,
-                "method": endpoint.method.as_str(),
-                "uri_template": endpoint.template,
-                "status": tx.response.status.as_u16(),
-                "request": tx.request_name,
-                "source": format!("{}:{}", tx.source.0, tx.source.1),
-                "served": served,
-            });
-            if served == 0 {
-                never.push(entry.clone());
-            }
-            transactions.push(entry);
-        }
-    }
-    let total = transactions.len();
-    json!({
-        "total": total,
-        "exercised": total - never.len(),
-        "transactions": transactions,
-        "never_exercised": never,
-    })
 }
 
 fn routes(contract: &Contract) -> Value {

@@ -8,6 +8,7 @@
 
 mod admin;
 mod cors;
+mod coverage;
 mod deadline;
 mod journal;
 mod listener;
@@ -16,6 +17,7 @@ mod problem;
 mod service;
 
 pub use admin::DEFAULT_PREFIX;
+pub use coverage::{Coverage, CoveredTransaction};
 pub use journal::ReceivedRequest;
 pub use listener::{RunningServer, serve};
 pub use log::LogFormat;
