@@ -371,7 +371,6 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         max_body: args.max_body,
         header_read_timeout: args.header_timeout,
         log: args.log_format,
-        strict: args.strict,
         admin_prefix: admin_prefix.clone(),
         journal_size: args.journal_size,
     };

@@ -79,6 +79,7 @@ pub struct MockServer {
 #[derive(Debug)]
 pub struct MockServerBuilder {
     spec: PathBuf,
+    strict: bool,
     config: ServeConfig,
 }
 
@@ -92,6 +93,7 @@ impl MockServer {
     pub fn builder(spec: impl AsRef<Path>) -> MockServerBuilder {
         MockServerBuilder {
             spec: spec.as_ref().to_path_buf(),
+            strict: false,
             config: ServeConfig::default(),
         }
     }
@@ -173,7 +175,7 @@ impl MockServer {
 impl MockServerBuilder {
     /// Validate requests against the contract (`serve --strict`).
     pub fn strict(mut self, strict: bool) -> Self {
-        self.config.strict = strict;
+        self.strict = strict;
         self
     }
 
@@ -210,7 +212,7 @@ impl MockServerBuilder {
                 .collect();
             return Err(StartError::Spec(errors));
         }
-        let (contract, _) = Contract::compile_with(&loaded.documents, self.config.strict);
+        let (contract, _) = Contract::compile_with(&loaded.documents, self.strict);
         if let Some(prefix) = &self.config.admin_prefix {
             let routes = contract.templates_under(prefix);
             if !routes.is_empty() {

@@ -33,20 +33,7 @@ pub async fn serve(
     config: ServeConfig,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
-    check_strict(&live, &config)?;
     serve_state(listener, State::new(live, config), shutdown).await
-}
-
-/// Strict serving needs a contract compiled with its rules: refuse
-/// rather than silently validate nothing.
-fn check_strict(live: &LiveContract, config: &ServeConfig) -> std::io::Result<()> {
-    if config.strict && !live.contract().is_strict() {
-        return Err(std::io::Error::new(
-            std::io::ErrorKind::InvalidInput,
-            "strict serving needs a contract from Contract::compile_strict",
-        ));
-    }
-    Ok(())
 }
 
 /// [`serve`] with the state built by the caller (who keeps a handle on
@@ -164,7 +151,6 @@ impl RunningServer {
         live: Arc<LiveContract>,
         config: ServeConfig,
     ) -> std::io::Result<Self> {
-        check_strict(&live, &config)?;
         let addr = listener.local_addr()?;
         let (stop, stopped) = oneshot::channel::<()>();
         let state = State::new(live, config);

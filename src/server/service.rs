@@ -36,8 +36,6 @@ pub struct ServeConfig {
     pub header_read_timeout: std::time::Duration,
     /// Request log format.
     pub log: super::log::LogFormat,
-    /// Validate requests against the contract (`--strict`).
-    pub strict: bool,
     /// Where the admin API lives (`None`: no admin API).
     pub admin_prefix: Option<String>,
     /// Requests the journal keeps (0: no journal).
@@ -51,7 +49,6 @@ impl Default for ServeConfig {
             max_body: 10 * 1024 * 1024,
             header_read_timeout: std::time::Duration::from_secs(10),
             log: super::log::LogFormat::Off,
-            strict: false,
             admin_prefix: Some(super::admin::DEFAULT_PREFIX.to_string()),
             journal_size: 1000,
         }
@@ -289,14 +286,15 @@ impl Answer {
 /// mode has a documented request with exactly that body (a pseudo-JSON
 /// example with comments or `...`): its own example must be answered.
 fn documented_text_body<'r>(
-    state: &State,
     contract: &Contract,
     method: &'r Method,
     uri: &hyper::Uri,
     headers: RequestHeaders<'r>,
     body: &'r [u8],
 ) -> Option<RecordedRequest<'r>> {
-    if state.config.strict {
+    // Strict mode (the contract carries rules) refuses a body that is not
+    // what it declares.
+    if contract.is_strict() {
         return None;
     }
     let request =
@@ -353,7 +351,7 @@ fn answer(
             );
         }
         Err(RequestError::InvalidJson { message }) => {
-            match documented_text_body(state, contract, method, uri, headers, body) {
+            match documented_text_body(contract, method, uri, headers, body) {
                 Some(request) => request,
                 None => {
                     return miss(
@@ -372,12 +370,11 @@ fn answer(
             preference_applied,
         } => {
             let tx = contract.transaction(transaction);
-            let violations = match (
-                &contract.endpoints()[tx.endpoint].rules,
-                state.config.strict,
-            ) {
-                (Some(rules), true) => rules.check(&request),
-                _ => Vec::new(),
+            // Strict mode is a contract compiled with its rules: one
+            // source of truth, which a reload keeps.
+            let violations = match &contract.endpoints()[tx.endpoint].rules {
+                Some(rules) => rules.check(&request),
+                None => Vec::new(),
             };
             if violations.is_empty() {
                 let res = documented_response(tx, head, preference_applied);
@@ -557,7 +554,7 @@ mod tests {
 
     fn state(config: ServeConfig) -> Arc<State> {
         let (doc, _) = crate::load::parse_bytes("t.apib", SPEC.as_bytes());
-        let (contract, _) = Contract::compile_with(std::slice::from_ref(&doc), config.strict);
+        let (contract, _) = Contract::compile_with(std::slice::from_ref(&doc), false);
         State::new(LiveContract::fixed(Arc::new(contract)), config)
     }
 

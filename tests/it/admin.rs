@@ -21,7 +21,7 @@ async fn get_json(client: &Client, url: String) -> Value {
 
 #[tokio::test]
 async fn the_journal_records_matches_misses_and_violations() {
-    let server = TestServer::with_config("fixtures/strict/shop.apib", config(|c| c.strict = true));
+    let server = TestServer::strict("fixtures/strict/shop.apib");
     let client = Client::new();
     client
         .get(server.url("/items/42?page=1"))

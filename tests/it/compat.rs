@@ -259,11 +259,7 @@ async fn a_documented_pseudo_json_body_is_answered_in_lenient_mode() {
 
 #[tokio::test]
 async fn strict_mode_still_refuses_a_body_that_is_not_json() {
-    let config = apib_mock::server::ServeConfig {
-        strict: true,
-        ..Default::default()
-    };
-    let server = TestServer::with_config("fixtures/compat/pseudo-json.apib", config);
+    let server = TestServer::strict("fixtures/compat/pseudo-json.apib");
     let routes = routes_json(&fixture("compat/pseudo-json.apib"));
     let documented = routes[0]["request"]["body"]
         .as_str()

@@ -109,13 +109,7 @@ fn lone_carriage_returns_end_lines_in_diagnostics() {
 /// an answer, and the server keeps answering documented ones.
 #[tokio::test]
 async fn random_requests_always_get_an_answer() {
-    let server = TestServer::with_config(
-        "specs/retailers.apib",
-        apib_mock::server::ServeConfig {
-            strict: true,
-            ..Default::default()
-        },
-    );
+    let server = TestServer::strict("specs/retailers.apib");
     let client = reqwest::Client::new();
     let mut runner = proptest::test_runner::TestRunner::deterministic();
     let strategy = (

@@ -9,13 +9,7 @@ use serde_json::{Value, json};
 use crate::support::{self, TestServer};
 
 fn strict(spec: &str) -> TestServer {
-    TestServer::with_config(
-        spec,
-        apib_mock::server::ServeConfig {
-            strict: true,
-            ..Default::default()
-        },
-    )
+    TestServer::strict(spec)
 }
 
 async fn problem(res: reqwest::Response) -> (u16, Value) {

@@ -73,13 +73,21 @@ impl TestServer {
         Self::with_config(spec, apib_mock::server::ServeConfig::default())
     }
 
+    /// Serves `spec` strictly (the contract compiled with its rules).
+    pub fn strict(spec: &str) -> Self {
+        Self::serve(spec, apib_mock::server::ServeConfig::default(), true)
+    }
+
     /// Serves `spec` with `config`.
     pub fn with_config(spec: &str, config: apib_mock::server::ServeConfig) -> Self {
+        Self::serve(spec, config, false)
+    }
+
+    fn serve(spec: &str, config: apib_mock::server::ServeConfig, strict: bool) -> Self {
         let path = root().join(spec).display().to_string();
         let loaded = apib_mock::load::load(&[path]).expect("spec loads");
         assert!(!loaded.has_errors(), "{:?}", loaded.diagnostics);
-        let (contract, _) =
-            apib_mock::contract::Contract::compile_with(&loaded.documents, config.strict);
+        let (contract, _) = apib_mock::contract::Contract::compile_with(&loaded.documents, strict);
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
         let server = apib_mock::server::RunningServer::start(
             listener,
