@@ -341,11 +341,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         }
         None
     } else {
-        let report: Box<dyn Fn(&Outcome) + Send> = if json {
-            Box::new(report_reload_json)
-        } else {
-            Box::new(report_reload)
-        };
+        let report = Box::new(move |outcome: &Outcome| report_reload(outcome, json));
         let watcher = reload::watch(&args.specs, live.clone(), report)
             .context("cannot watch the spec files (use --no-watch to serve without)")?;
         let files = live.files().len();
@@ -444,21 +440,41 @@ fn verify_command(args: VerifyArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
-/// One line per reload that found a change: what changed, or why the last
-/// good contract is still served (with its diagnostics).
-fn report_reload(outcome: &Outcome) {
+/// Says what a reload did: diagnostics on stderr; on stdout a line for
+/// people (what was added, removed, changed) or, with `--log-format json`,
+/// one JSON object (`reloaded` or `reload-refused`).
+fn report_reload(outcome: &Outcome, json: bool) {
+    let diagnostics = match outcome {
+        Outcome::Unchanged => return,
+        Outcome::Reloaded { warnings, .. } => warnings,
+        Outcome::Refused(error) => &error.diagnostics,
+    };
+    let mut err = std::io::stderr().lock();
+    for d in diagnostics {
+        let _ = writeln!(err, "{d}");
+    }
     match outcome {
         Outcome::Unchanged => {}
         Outcome::Reloaded {
             record,
             transactions,
-            warnings,
+            ..
+        } if json => println!(
+            "{}",
+            serde_json::json!({
+                "event": "reloaded",
+                "millis": record.millis,
+                "transactions": transactions,
+                "added": record.diff.added,
+                "removed": record.diff.removed,
+                "changed": record.diff.changed,
+            })
+        ),
+        Outcome::Reloaded {
+            record,
+            transactions,
+            ..
         } => {
-            let mut err = std::io::stderr().lock();
-            for w in warnings {
-                let _ = writeln!(err, "{w}");
-            }
-            drop(err);
             let diff = &record.diff;
             let names = |list: &[String]| {
                 let shown: Vec<&str> = list.iter().take(3).map(String::as_str).collect();
@@ -487,11 +503,11 @@ fn report_reload(outcome: &Outcome) {
             }
             println!("{line}");
         }
+        Outcome::Refused(error) if json => println!(
+            "{}",
+            serde_json::json!({"event": "reload-refused", "reason": error.message})
+        ),
         Outcome::Refused(error) => {
-            let mut err = std::io::stderr().lock();
-            for d in &error.diagnostics {
-                let _ = writeln!(err, "{d}");
-            }
             let _ = writeln!(
                 err,
                 "apib-mock: reload refused ({}); still serving the last good spec",
@@ -499,40 +515,6 @@ fn report_reload(outcome: &Outcome) {
             );
         }
     }
-}
-
-/// [`report_reload`] as one JSON line on stdout (`--log-format json`);
-/// diagnostics still go to stderr.
-fn report_reload_json(outcome: &Outcome) {
-    let event = match outcome {
-        Outcome::Unchanged => return,
-        Outcome::Reloaded {
-            record,
-            transactions,
-            warnings,
-        } => {
-            let mut err = std::io::stderr().lock();
-            for w in warnings {
-                let _ = writeln!(err, "{w}");
-            }
-            serde_json::json!({
-                "event": "reloaded",
-                "millis": record.millis,
-                "transactions": transactions,
-                "added": record.diff.added,
-                "removed": record.diff.removed,
-                "changed": record.diff.changed,
-            })
-        }
-        Outcome::Refused(error) => {
-            let mut err = std::io::stderr().lock();
-            for d in &error.diagnostics {
-                let _ = writeln!(err, "{d}");
-            }
-            serde_json::json!({"event": "reload-refused", "reason": error.message})
-        }
-    };
-    println!("{event}");
 }
 
 /// The contract and its routes as JSON lines (`--log-format json`).

@@ -714,44 +714,32 @@ mod tests {
             prefer: u8,
         }
 
-        fn recipe() -> impl Strategy<Value = Recipe> {
-            (
-                0usize..5,
-                any::<usize>(),
-                any::<usize>(),
-                any::<u8>(),
-                proptest::option::of((0u8..4, 0u8..4)),
-                any::<u8>(),
-                proptest::option::of(any::<u8>()),
-                0u8..5,
-                0u8..5,
-                0u8..6,
-            )
-                .prop_map(
-                    |(
-                        contract,
-                        base,
-                        body_from,
-                        drop_query,
-                        extra_query,
-                        drop_headers,
-                        header_value,
-                        body,
-                        accept,
-                        prefer,
-                    )| Recipe {
-                        contract,
-                        base,
-                        body_from,
-                        drop_query,
-                        extra_query,
-                        drop_headers,
-                        header_value,
-                        body,
-                        accept,
-                        prefer,
-                    },
-                )
+        prop_compose! {
+            fn recipe()(
+                contract in 0usize..5,
+                base in any::<usize>(),
+                body_from in any::<usize>(),
+                drop_query in any::<u8>(),
+                extra_query in proptest::option::of((0u8..4, 0u8..4)),
+                drop_headers in any::<u8>(),
+                header_value in proptest::option::of(any::<u8>()),
+                body in 0u8..5,
+                accept in 0u8..5,
+                prefer in 0u8..6,
+            ) -> Recipe {
+                Recipe {
+                    contract,
+                    base,
+                    body_from,
+                    drop_query,
+                    extra_query,
+                    drop_headers,
+                    header_value,
+                    body,
+                    accept,
+                    prefer,
+                }
+            }
         }
 
         const NAMES: [&str; 4] = ["page", "unassigned", "name", "city"];

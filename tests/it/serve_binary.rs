@@ -177,16 +177,18 @@ fn serve_refuses_a_spec_with_errors() {
     assert!(stderr.contains("broken.apib:5:17: error"), "{stderr}");
 }
 
+/// A one-route spec whose answer is `body`.
+fn things(body: &str) -> String {
+    format!(
+        "# API\n## Things [/things]\n### List [GET]\n+ Response 200 (text/plain)\n\n        {body}\n"
+    )
+}
+
 #[tokio::test]
 async fn serve_reloads_a_changed_file_and_says_what_changed() {
     let dir = tempfile::tempdir().expect("temp dir");
     let spec = dir.path().join("api.apib");
-    let doc = |body: &str| {
-        format!(
-            "# API\n## Things [/things]\n### List [GET]\n+ Response 200 (text/plain)\n\n        {body}\n"
-        )
-    };
-    std::fs::write(&spec, doc("before")).expect("write");
+    std::fs::write(&spec, things("before")).expect("write");
     let mut server = ServeProcess::start(
         &[
             spec.to_str().expect("utf-8 path"),
@@ -204,7 +206,7 @@ async fn serve_reloads_a_changed_file_and_says_what_changed() {
             .is_some_and(|l| l.contains("watching 1 spec file")),
         "{table:?}"
     );
-    std::fs::write(&spec, doc("after")).expect("write");
+    std::fs::write(&spec, things("after")).expect("write");
     // The reload line is the event to wait for.
     let reloaded = server.next_line();
     assert!(
@@ -263,16 +265,11 @@ async fn strict_flag_validates_requests() {
 async fn json_logs_say_a_reload_in_json_too() {
     let dir = tempfile::tempdir().expect("temp dir");
     let spec = dir.path().join("api.apib");
-    let doc = |body: &str| {
-        format!(
-            "# API\n## Things [/things]\n### List [GET]\n+ Response 200 (text/plain)\n\n        {body}\n"
-        )
-    };
-    std::fs::write(&spec, doc("before")).expect("write");
+    std::fs::write(&spec, things("before")).expect("write");
     let path = spec.to_str().expect("utf-8 path");
     let mut server = ServeProcess::start(&[path, "--port", "0", "--log-format", "json"], &[]);
     server.startup_lines();
-    std::fs::write(&spec, doc("after")).expect("write");
+    std::fs::write(&spec, things("after")).expect("write");
     let line = server.next_line();
     let event: serde_json::Value =
         serde_json::from_str(&line).unwrap_or_else(|e| panic!("{line}: {e}"));
