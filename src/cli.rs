@@ -14,9 +14,9 @@ use serde::Serialize;
 use crate::contract::Contract;
 use crate::diag::{Diagnostic, Severity};
 use crate::load::{self, Loaded};
-use crate::reload::{self, LiveContract, Outcome};
+use crate::reload::{self, Outcome};
 use crate::routes;
-use crate::server::{self, LogFormat, ServeConfig};
+use crate::server::{self, LogFormat, ServeConfig, Startup, StartupError};
 use crate::verify::{self, BodyMode, report::ReportFile};
 
 /// A spec-driven contract mock server for API Blueprint.
@@ -256,19 +256,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
-    let loaded = load::load(&args.specs)?;
-    let (contract, compile_diags) = Contract::compile_with(&loaded.documents, args.strict);
-    let mut err = std::io::stderr().lock();
-    for d in loaded.diagnostics.iter().chain(&compile_diags) {
-        writeln!(err, "{d}")?;
-    }
-    if loaded.has_errors() {
-        writeln!(
-            err,
-            "apib-mock: the specs have errors; fix them and start again"
-        )?;
-        return Ok(ExitCode::from(1));
-    }
     let admin_prefix = (!args.no_admin).then(|| {
         let p = args.admin_prefix.trim_end_matches('/');
         if p.starts_with('/') {
@@ -277,27 +264,42 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
             format!("/{p}")
         }
     });
-    if let Some(prefix) = &admin_prefix {
-        let clashes = contract.templates_under(prefix);
-        if !clashes.is_empty() {
+    let mut err = std::io::stderr().lock();
+    let startup = match server::prepare(&args.specs, args.strict, admin_prefix.as_deref()) {
+        Ok(startup) => startup,
+        Err(StartupError::Load(e)) => return Err(e.into()),
+        Err(StartupError::Spec { diagnostics }) => {
+            for d in &diagnostics {
+                writeln!(err, "{d}")?;
+            }
+            writeln!(
+                err,
+                "apib-mock: the specs have errors; fix them and start again"
+            )?;
+            return Ok(ExitCode::from(1));
+        }
+        Err(StartupError::AdminPrefixClash {
+            prefix,
+            routes,
+            diagnostics,
+        }) => {
+            for d in &diagnostics {
+                writeln!(err, "{d}")?;
+            }
             writeln!(
                 err,
                 "apib-mock: the spec documents routes under the admin prefix {prefix} ({}); \
                  choose another with --admin-prefix, or --no-admin",
-                clashes.join(", ")
+                routes.join(", ")
             )?;
             return Ok(ExitCode::from(2));
         }
+    };
+    for d in &startup.diagnostics {
+        writeln!(err, "{d}")?;
     }
-    let embedded = loaded.files.is_empty();
-    let live = LiveContract::new(contract, args.specs.clone(), &loaded);
-    if let Some(prefix) = &admin_prefix {
-        live.reserve_prefix(prefix);
-    }
-    // The contract holds everything serving needs; the parsed documents
-    // (sources, models) would only take memory.
-    drop(loaded);
     drop(err);
+    let Startup { live, embedded, .. } = startup;
     let listener = std::net::TcpListener::bind((args.host.as_str(), args.port))
         .with_context(|| format!("cannot listen on {}:{}", args.host, args.port))?;
     let addr = listener.local_addr()?;

@@ -34,11 +34,9 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-use crate::contract::Contract;
 use crate::diag::Diagnostic;
-use crate::reload::LiveContract;
 pub use crate::server::{Coverage, CoveredTransaction};
-use crate::server::{ReceivedRequest, RunningServer, ServeConfig};
+use crate::server::{ReceivedRequest, RunningServer, ServeConfig, StartupError};
 
 /// Why a mock server could not start.
 #[derive(Debug, thiserror::Error)]
@@ -203,31 +201,23 @@ impl MockServerBuilder {
     /// the current tokio runtime.
     pub async fn start(self) -> Result<MockServer, StartError> {
         let specs = vec![self.spec.display().to_string()];
-        let loaded = crate::load::load(&specs)?;
-        if loaded.has_errors() {
-            let errors = loaded
-                .diagnostics
-                .into_iter()
-                .filter(Diagnostic::is_error)
-                .collect();
-            return Err(StartError::Spec(errors));
-        }
-        let (contract, _) = Contract::compile_with(&loaded.documents, self.strict);
-        if let Some(prefix) = &self.config.admin_prefix {
-            let routes = contract.templates_under(prefix);
-            if !routes.is_empty() {
-                return Err(StartError::AdminPrefixClash {
-                    prefix: prefix.clone(),
-                    routes: routes.into_iter().map(str::to_string).collect(),
-                });
+        let prefix = self.config.admin_prefix.as_deref();
+        let startup = match crate::server::prepare(&specs, self.strict, prefix) {
+            Ok(startup) => startup,
+            Err(StartupError::Load(e)) => return Err(StartError::Load(e)),
+            Err(StartupError::Spec { diagnostics }) => {
+                let errors = diagnostics
+                    .into_iter()
+                    .filter(Diagnostic::is_error)
+                    .collect();
+                return Err(StartError::Spec(errors));
             }
-        }
-        let live = LiveContract::new(contract, specs, &loaded);
-        if let Some(prefix) = &self.config.admin_prefix {
-            live.reserve_prefix(prefix);
-        }
+            Err(StartupError::AdminPrefixClash { prefix, routes, .. }) => {
+                return Err(StartError::AdminPrefixClash { prefix, routes });
+            }
+        };
         let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
-        let server = RunningServer::start_live(listener, live, self.config)?;
+        let server = RunningServer::start_live(listener, startup.live, self.config)?;
         Ok(MockServer { server })
     }
 }

@@ -15,6 +15,7 @@ mod listener;
 mod log;
 mod problem;
 mod service;
+mod startup;
 
 pub use admin::DEFAULT_PREFIX;
 pub use coverage::{Coverage, CoveredTransaction};
@@ -22,3 +23,4 @@ pub use journal::ReceivedRequest;
 pub use listener::{RunningServer, serve};
 pub use log::LogFormat;
 pub use service::ServeConfig;
+pub use startup::{Startup, StartupError, prepare};

@@ -10,7 +10,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use apib_mock::contract::Contract;
 use apib_mock::reload::{self, LiveContract, Outcome, Watcher};
 use apib_mock::server::{RunningServer, ServeConfig};
 use serde_json::Value;
@@ -60,10 +59,10 @@ impl Reloading {
             None => dir.path().to_path_buf(),
         };
         let specs = vec![spec.display().to_string()];
-        let loaded = apib_mock::load::load(&specs).expect("loads");
-        assert!(!loaded.has_errors(), "{:?}", loaded.diagnostics);
-        let (contract, _) = Contract::compile_with(&loaded.documents, strict);
-        let live = LiveContract::new(contract, specs.clone(), &loaded);
+        let live =
+            apib_mock::server::prepare(&specs, strict, Some(apib_mock::server::DEFAULT_PREFIX))
+                .expect("the spec serves")
+                .live;
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
         let server = RunningServer::start_live(listener, live.clone(), ServeConfig::default())
             .expect("server starts");

@@ -83,18 +83,16 @@ impl TestServer {
         Self::serve(spec, config, false)
     }
 
+    /// The one startup path (`server::prepare`), as the CLI and
+    /// `MockServer` take it.
     fn serve(spec: &str, config: apib_mock::server::ServeConfig, strict: bool) -> Self {
         let path = root().join(spec).display().to_string();
-        let loaded = apib_mock::load::load(&[path]).expect("spec loads");
-        assert!(!loaded.has_errors(), "{:?}", loaded.diagnostics);
-        let (contract, _) = apib_mock::contract::Contract::compile_with(&loaded.documents, strict);
+        let prefix = config.admin_prefix.clone();
+        let startup = apib_mock::server::prepare(&[path], strict, prefix.as_deref())
+            .unwrap_or_else(|e| panic!("{spec} serves: {e:?}"));
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-        let server = apib_mock::server::RunningServer::start(
-            listener,
-            std::sync::Arc::new(contract),
-            config,
-        )
-        .expect("server starts");
+        let server = apib_mock::server::RunningServer::start_live(listener, startup.live, config)
+            .expect("server starts");
         Self { server }
     }
 
