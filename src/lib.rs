@@ -32,6 +32,7 @@
 //! `src/main/alloc.rs`) is the only unsafe code of the project.
 
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 pub mod blueprint;
 pub mod cli;

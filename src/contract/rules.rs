@@ -19,19 +19,26 @@ pub type Source = (Arc<str>, usize);
 /// What the contract says an endpoint's requests look like.
 #[derive(Debug, Default)]
 pub struct Rules {
+    /// The URI parameters the action declares.
     pub params: Vec<ParamRule>,
     /// Headers every documented request of the action carries.
     pub headers: Vec<(HeaderName, Source)>,
+    /// The body schema, when the action has one.
     pub body: Option<BodyRule>,
 }
 
 /// One URI parameter.
 #[derive(Debug, Clone)]
 pub struct ParamRule {
+    /// The parameter name.
     pub name: String,
+    /// Where its value is.
     pub place: ParamPlace,
+    /// What values it takes.
     pub kind: ParamKind,
+    /// Whether a request must send it.
     pub required: bool,
+    /// Where it is declared.
     pub source: Source,
 }
 
@@ -40,15 +47,20 @@ pub struct ParamRule {
 pub enum ParamPlace {
     /// The whole path segment at this index.
     Path(usize),
+    /// The query string.
     Query,
 }
 
 /// What values a parameter takes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ParamKind {
+    /// Any value.
     Any,
+    /// A number.
     Number,
+    /// `true` or `false`.
     Boolean,
+    /// One of these members.
     Enum(Vec<String>),
 }
 
@@ -87,8 +99,11 @@ impl ParamKind {
 /// The action's body schema and where it comes from.
 #[derive(Debug)]
 pub struct BodyRule {
+    /// The JSON Schema (draft 4).
     pub schema: Value,
+    /// Which section gave it.
     pub origin: SchemaOrigin,
+    /// Where it is written.
     pub source: Source,
     /// Every documented request has a body: one must be sent.
     pub required: bool,
@@ -110,6 +125,7 @@ pub enum SchemaOrigin {
 }
 
 impl BodyRule {
+    /// A body rule; the validator is built on first use.
     pub fn new(schema: Value, origin: SchemaOrigin, source: Source, required: bool) -> Self {
         Self {
             schema,

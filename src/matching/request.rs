@@ -21,8 +21,11 @@ pub struct RequestHeaders<'r> {
     pub all: &'r HeaderMap,
     /// The first value of each of these.
     pub content_type: Option<&'r HeaderValue>,
+    /// `Accept`.
     pub accept: Option<&'r HeaderValue>,
+    /// `Prefer`.
     pub prefer: Option<&'r HeaderValue>,
+    /// `Origin`.
     pub origin: Option<&'r HeaderValue>,
 }
 

@@ -88,20 +88,27 @@ pub struct ReloadRecord {
 /// A reload that was refused, and why.
 #[derive(Clone, Debug, Serialize)]
 pub struct ErrorRecord {
+    /// When it was refused (RFC 3339).
     pub at: String,
+    /// Why, in one line.
     pub message: String,
+    /// The diagnostics that made it fail.
     pub diagnostics: Vec<Diagnostic>,
 }
 
 /// Transactions added, removed and changed by a reload, by label.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Diff {
+    /// Transactions the new contract adds (`METHOD template (label)`).
     pub added: Vec<String>,
+    /// Transactions it no longer has.
     pub removed: Vec<String>,
+    /// Transactions whose request or answer changed.
     pub changed: Vec<String>,
 }
 
 impl Diff {
+    /// Nothing added, removed or changed.
     pub fn is_empty(&self) -> bool {
         self.added.is_empty() && self.removed.is_empty() && self.changed.is_empty()
     }
@@ -114,8 +121,11 @@ pub enum Outcome {
     Unchanged,
     /// The new contract is served; warnings, if any, came with it.
     Reloaded {
+        /// What the reload did.
         record: ReloadRecord,
+        /// Transactions now served.
         transactions: usize,
+        /// Warnings of the new specs (they never block a reload).
         warnings: Vec<Diagnostic>,
     },
     /// The last good contract is still served.

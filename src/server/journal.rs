@@ -317,19 +317,24 @@ fn entry_json(e: &Entry, at: SystemTime) -> Value {
 /// A request the mock received, as the library API hands it out.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReceivedRequest {
+    /// The method.
     pub method: String,
+    /// The path, as sent.
     pub path: String,
+    /// The query string, if any.
     pub query: Option<String>,
     /// Header names are lower-case, in the order received.
     pub headers: Vec<(String, String)>,
     /// The body (its first 4 KiB).
     pub body: Vec<u8>,
+    /// The status answered.
     pub status: u16,
     /// The documented transaction that answered, `None` for a miss.
     pub transaction: Option<String>,
     /// Why nothing (or a violation) answered: `no-route`,
     /// `contract-violation`...
     pub problem: Option<String>,
+    /// What strict mode found wrong (empty when lenient or none).
     pub violations: Vec<Violation>,
 }
 

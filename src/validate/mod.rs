@@ -34,7 +34,9 @@ pub struct Violation {
     pub place: &'static str,
     /// The parameter or header name, or the body's JSON Pointer.
     pub at: String,
+    /// What the contract expects there.
     pub expected: String,
+    /// What came (summarised).
     pub actual: String,
     /// The blueprint `file:line` of the rule.
     pub rule: String,

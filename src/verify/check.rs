@@ -19,8 +19,11 @@ pub enum BodyMode {
 /// What the server answered.
 #[derive(Debug, Clone)]
 pub struct Observed {
+    /// The status.
     pub status: u16,
+    /// The headers, in order.
     pub headers: Vec<(String, String)>,
+    /// The body.
     pub body: Vec<u8>,
 }
 

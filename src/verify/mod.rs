@@ -32,21 +32,27 @@ pub struct Options {
     pub server: String,
     /// Headers added to (or replacing those of) every request.
     pub headers: Vec<(String, String)>,
+    /// How long to wait for each answer.
     pub timeout: Duration,
+    /// How bodies are compared.
     pub body: BodyMode,
 }
 
 /// The result of one case.
 #[derive(Debug, Clone)]
 pub struct Outcome {
+    /// The documented pair checked.
     pub case: Case,
     /// Empty: it passed.
     pub failures: Vec<String>,
+    /// The status the server answered, if it answered.
     pub status: Option<u16>,
+    /// How long the exchange took.
     pub elapsed: Duration,
 }
 
 impl Outcome {
+    /// No finding: the answer follows the contract.
     pub fn passed(&self) -> bool {
         self.failures.is_empty()
     }
@@ -58,6 +64,7 @@ pub enum VerifyError {
     #[error(
         "--server `{0}` is not an http:// URL (verify speaks plain HTTP; https is not supported yet)"
     )]
+    /// The `--server` value is not an `http://` URL.
     BadServer(String),
 }
 

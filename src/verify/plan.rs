@@ -10,12 +10,16 @@ pub struct Case {
     /// `Group > Resource > Action > Example N` (N counts the action's
     /// transactions from 1, in document order): stable across runs.
     pub name: String,
+    /// The method.
     pub method: String,
     /// Path and query: the request's own example URI (rspec-style), else
     /// the template expanded with the parameters' examples and defaults.
     pub uri: String,
+    /// The headers to send.
     pub headers: Vec<(String, String)>,
+    /// The body to send, if documented.
     pub body: Option<String>,
+    /// What the answer must look like.
     pub expect: Expectation,
     /// `file:line` of the request (or response).
     pub source: String,
@@ -24,8 +28,11 @@ pub struct Case {
 /// What the documented response says.
 #[derive(Debug, Clone)]
 pub struct Expectation {
+    /// The documented status.
     pub status: u16,
+    /// The documented headers.
     pub headers: Vec<(String, String)>,
+    /// The documented body, if any.
     pub body: Option<String>,
     /// A `+ Schema`, or the one generated from MSON Attributes.
     pub schema: Option<String>,

@@ -10,7 +10,9 @@ use super::Outcome;
 /// `--report junit:FILE` / `--report json:FILE`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ReportFile {
+    /// JUnit XML written to this file.
     Junit(String),
+    /// JSON written to this file.
     Json(String),
 }
 

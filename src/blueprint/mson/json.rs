@@ -11,12 +11,17 @@ use std::fmt::Write;
 /// A JSON value whose objects keep insertion order.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Json {
+    /// `null`.
     Null,
+    /// `true` or `false`.
     Bool(bool),
     /// Kept as its JSON text, already normalised (`1.50` → `1.5`).
     Number(String),
+    /// A string.
     String(String),
+    /// An array, in order.
     Array(Vec<Json>),
+    /// An object, members in document order.
     Object(Vec<(String, Json)>),
 }
 

@@ -69,6 +69,7 @@ pub enum Sample {
 /// A literal as written, without surrounding backticks.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Literal {
+    /// The text, without backticks or emphasis.
     pub text: String,
     /// Written in backticks: taken verbatim, commas and all.
     pub quoted: bool,
@@ -81,23 +82,31 @@ pub struct TypeSpec {
     pub name: Option<TypeName>,
     /// The types between brackets, for arrays and enums.
     pub nested: Vec<TypeName>,
+    /// The type attributes (`required`, `fixed`...).
     pub attrs: TypeAttrs,
 }
 
 /// A type name and where it is written, for diagnostics.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct TypeName {
+    /// The type name as written.
     pub name: String,
+    /// Its byte offset in the source.
     pub at: usize,
 }
 
 /// Type attributes; the ones MSON defines and the reference honours.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct TypeAttrs {
+    /// `required`.
     pub required: bool,
+    /// `optional`.
     pub optional: bool,
+    /// `fixed`: values are the only ones allowed.
     pub fixed: bool,
+    /// `fixed-type`: the type is fixed, not the values.
     pub fixed_type: bool,
+    /// `nullable`.
     pub nullable: bool,
     /// The inline value is a sample (`: x (sample)`).
     pub sample: bool,

@@ -62,7 +62,9 @@ pub struct Problem {
 /// The body and schema generated from one Attributes section.
 #[derive(Clone, Debug)]
 pub struct Generated {
+    /// The generated JSON body, pretty-printed as the reference prints it.
     pub body: String,
+    /// The generated draft-4 JSON Schema.
     pub schema: String,
 }
 
@@ -119,6 +121,7 @@ impl TypeTable {
         (table, problems)
     }
 
+    /// The named type `name`, if the blueprint defines it.
     pub fn get(&self, name: &str) -> Option<&ValueElement> {
         self.types.get(name)
     }
