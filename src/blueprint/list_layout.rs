@@ -21,21 +21,22 @@
 /// What [`layout`] found.
 #[derive(Debug, Default)]
 pub(crate) struct Layout {
-    /// Lines whose indentation must change for CommonMark, in order:
-    /// (line start, bytes of leading whitespace, new number of spaces).
-    pub moves: Vec<Move>,
-    /// Where an ATX heading has no space after its hashes (`##Users`,
-    /// which sundown reads as a heading and CommonMark as text): the
-    /// offset right after the hashes, in order.
-    pub spaceless_headings: Vec<usize>,
+    /// The edits that make CommonMark read the document as the reference
+    /// does, in source order: list lines re-indented where their nesting
+    /// says, and a space after the hashes of headings written without one
+    /// (`##Users`, which sundown reads as a heading and CommonMark as text).
+    pub edits: Vec<Edit>,
+    /// Some list line was re-indented (code blocks then come from the
+    /// edited copy, whose columns are not the source's).
+    pub reindented: bool,
 }
 
-/// One line to re-indent.
+/// `src[start..end]` becomes `spaces` spaces in the copy CommonMark reads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct Move {
-    pub line_start: usize,
-    pub old_indent: usize,
-    pub new_indent: usize,
+pub(crate) struct Edit {
+    pub start: usize,
+    pub end: usize,
+    pub spaces: usize,
 }
 
 /// An open list item.
@@ -98,7 +99,12 @@ pub(crate) fn layout(src: &str) -> Layout {
             let hashes = text.bytes().take_while(|&b| b == b'#').count();
             let next = text.as_bytes().get(hashes);
             if hashes <= 6 && next.is_some_and(|b| !b.is_ascii_whitespace()) {
-                out.spaceless_headings.push(line_start + bytes + hashes);
+                let at = line_start + bytes + hashes;
+                out.edits.push(Edit {
+                    start: at,
+                    end: at,
+                    spaces: 1,
+                });
             }
         }
         if stack.is_empty() {
@@ -211,12 +217,13 @@ pub(crate) fn layout(src: &str) -> Layout {
                 (!fits).then_some(c + residual)
             }
         };
-        if let Some(new_indent) = target {
-            out.moves.push(Move {
-                line_start,
-                old_indent: bytes,
-                new_indent,
+        if let Some(spaces) = target {
+            out.edits.push(Edit {
+                start: line_start,
+                end: line_start + bytes,
+                spaces,
             });
+            out.reindented = true;
         }
         in_empty = false;
     }
@@ -289,11 +296,11 @@ mod tests {
     fn moved(src: &str) -> Vec<(usize, usize)> {
         let layout = layout(src);
         layout
-            .moves
+            .edits
             .iter()
-            .map(|m| {
-                let line = src[..m.line_start].matches('\n').count() + 1;
-                (line, m.new_indent)
+            .map(|e| {
+                let line = src[..e.start].matches('\n').count() + 1;
+                (line, e.spaces)
             })
             .collect()
     }

@@ -134,19 +134,19 @@ impl<'a> CodeBlock<'a> {
     }
 }
 
-/// Parses `src` into top-level blocks, with the list layout the reference
-/// parser reads in it.
-pub(crate) fn blocks(src: &str) -> (Vec<Block<'_>>, Layout) {
+/// Parses `src` into top-level blocks, and says whether list lines had to
+/// be re-indented for CommonMark to nest them as the reference parser does
+/// (code blocks then come from an edited copy).
+pub(crate) fn blocks(src: &str) -> (Vec<Block<'_>>, bool) {
     // No extensions: tables and the like are description text either way,
     // and plain CommonMark is the fastest to scan.
     let mut builder = TreeBuilder::default();
-    let layout = list_layout::layout(src);
-    let edits = edits(&layout);
+    let Layout { edits, reindented } = list_layout::layout(src);
     if edits.is_empty() {
         for (event, range) in Parser::new_ext(src, Options::empty()).into_offset_iter() {
             builder.event(event, Span::new(range.start, range.end));
         }
-        return (builder.finish(), layout);
+        return (builder.finish(), reindented);
     }
     // Where CommonMark would read the document otherwise than the
     // reference's markdown (sundown), parse a copy edited to read the
@@ -180,37 +180,7 @@ pub(crate) fn blocks(src: &str) -> (Vec<Block<'_>>, Layout) {
             Span::new(back(range.start), back(range.end)),
         );
     }
-    (builder.finish(), layout)
-}
-
-/// `src[start..end]` becomes `spaces` spaces in the copy CommonMark reads.
-struct Edit {
-    start: usize,
-    end: usize,
-    spaces: usize,
-}
-
-/// The edits that make CommonMark read `src` as the reference does: list
-/// lines moved where their nesting says, and a space after the hashes of
-/// headings written without one (`##Users [/users]`, which sundown reads
-/// as a heading and CommonMark as text).
-fn edits(layout: &Layout) -> Vec<Edit> {
-    let mut edits: Vec<Edit> = layout
-        .moves
-        .iter()
-        .map(|m| Edit {
-            start: m.line_start,
-            end: m.line_start + m.old_indent,
-            spaces: m.new_indent,
-        })
-        .collect();
-    edits.extend(layout.spaceless_headings.iter().map(|&at| Edit {
-        start: at,
-        end: at,
-        spaces: 1,
-    }));
-    edits.sort_by_key(|e| (e.start, e.end));
-    edits
+    (builder.finish(), reindented)
 }
 
 /// A container being filled: the document, a list, or an item.

@@ -274,7 +274,7 @@ impl<'a> Parser<'a> {
     /// block alone: not where the document was re-indented for CommonMark
     /// or the line holds a tab. `as_written` does the same line by line.
     fn reference_cut(&self, code: &CodeBlock, depth: usize) -> Option<usize> {
-        if !self.layout.moves.is_empty() {
+        if self.reindented {
             return None;
         }
         let offset = code.first_offset()?;

@@ -8,7 +8,6 @@
 //! broken action still serves all the others.
 
 use super::mson::DsSection;
-use crate::blueprint::list_layout::Layout;
 use crate::blueprint::markdown::{self, Block, BlockKind, Item};
 use crate::blueprint::model::{
     Action, Blueprint, Example, Group, Message, Request, Resource, Response,
@@ -35,11 +34,11 @@ pub fn parse(source: &SourceFile) -> (Blueprint, Vec<Diagnostic>) {
         ds_section: DsSection::default(),
         mson_depth: 0,
         mson_too_deep: false,
-        layout: Layout::default(),
+        reindented: false,
         action_headers: Vec::new(),
     };
-    let (blocks, layout) = markdown::blocks(source.text());
-    parser.layout = layout;
+    let (blocks, reindented) = markdown::blocks(source.text());
+    parser.reindented = reindented;
     for (i, block) in blocks.iter().enumerate() {
         parser.block(i, block);
     }
@@ -81,9 +80,9 @@ pub(super) struct Parser<'a> {
     /// reported as too deep.
     pub(super) mson_depth: usize,
     pub(super) mson_too_deep: bool,
-    /// How the reference nests the document's lists, and where the copy
-    /// CommonMark read was re-indented to nest them so.
-    pub(super) layout: Layout,
+    /// List lines were re-indented for CommonMark to nest them as the
+    /// reference does: code blocks then come from the edited copy.
+    pub(super) reindented: bool,
     /// `+ Headers` written directly under the current action.
     pub(super) action_headers: Vec<(String, String)>,
 }
@@ -576,16 +575,11 @@ impl<'a> Parser<'a> {
             );
             return Some(s);
         }
-        match text.parse::<u16>() {
-            Ok(s) if (100..=599).contains(&s) && text.len() == 3 => Some(s),
-            _ => {
-                self.error(
-                    at,
-                    format!("response status `{text}` is not a 3-digit HTTP status code (100-599)"),
-                );
-                None
-            }
-        }
+        self.error(
+            at,
+            format!("response status `{text}` is not a 3-digit HTTP status code (100-599)"),
+        );
+        None
     }
 
     /// The concrete URI rspec_api_documentation writes into a request's
