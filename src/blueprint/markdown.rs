@@ -100,6 +100,18 @@ impl<'a> CodeBlock<'a> {
         (text, offsets)
     }
 
+    /// The first and last lines of the block that are not blank, trimmed:
+    /// enough to rule a shape out without building the text.
+    pub fn edge_lines(&self) -> Option<(&str, &str)> {
+        let mut lines = self
+            .lines
+            .iter()
+            .map(|(_, l)| l.trim())
+            .filter(|l| !l.is_empty());
+        let first = lines.next()?;
+        Some((first, lines.next_back().unwrap_or(first)))
+    }
+
     /// The source offset where the block's first line of text starts (after
     /// the indentation CommonMark took), if it has one.
     pub fn first_offset(&self) -> Option<usize> {

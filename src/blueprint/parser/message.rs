@@ -120,7 +120,16 @@ impl<'a> Parser<'a> {
                         );
                         continue;
                     }
-                    let (text, _) = code.dedented();
+                    // Only a block that opens with `[` and closes with `][]`
+                    // can be a reference: others are not dedented twice.
+                    let reference_shaped = code.edge_lines().is_some_and(|(first, last)| {
+                        first.starts_with('[') && last.ends_with("][]")
+                    });
+                    let text = if reference_shaped {
+                        code.dedented().0
+                    } else {
+                        String::new()
+                    };
                     if let Some(caps) = MODEL_REF.captures(text.trim()) {
                         let name = caps.get(1).map_or("", |m| m.as_str());
                         self.warn(
@@ -303,11 +312,11 @@ impl<'a> Parser<'a> {
         let end = span.end.min(bytes.len());
         let start = memchr::memrchr(b'\n', &bytes[..span.start.min(end)]).map_or(0, |n| n + 1);
         text.reserve(end - start);
+        let strip = 4 * depth + code;
         let mut at = start;
         while at < end {
             let line_end = memchr::memchr(b'\n', &bytes[at..end]).map_or(end, |n| at + n + 1);
             let line = &self.text[at..line_end];
-            let strip = 4 * depth + code;
             let mut cols = 0;
             let cut = line
                 .bytes()

@@ -650,3 +650,18 @@ fn sections_where_they_do_not_belong_are_never_dropped_silently() {
         ]
     );
 }
+
+#[test]
+fn a_model_reference_indented_as_a_body_is_served_as_written_with_a_warning() {
+    let (bp, diags) = parse_str(&format!(
+        "{ACTION}+ Response 200 (text/plain)\n\n        [Note][]\n"
+    ));
+    assert_eq!(response_body(&bp, 0), "[Note][]\n");
+    assert_eq!(diags.len(), 1, "{diags:#?}");
+    assert!(diags[0].message.contains("possible `Note` model reference"));
+    // A body that only looks like one at its start is not warned about.
+    let (_, diags) = parse_str(&format!(
+        "{ACTION}+ Response 200 (application/json)\n\n        [1,\n         2]\n"
+    ));
+    assert!(diags.is_empty(), "{diags:#?}");
+}
