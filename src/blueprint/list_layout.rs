@@ -49,6 +49,18 @@ struct Open {
     content_col: usize,
 }
 
+impl Open {
+    /// An item whose bullet stands at `bullet_col` in the copy, its line
+    /// being `text` (from the bullet on).
+    fn new(orgpre: usize, bullet_col: usize, text: &str) -> Self {
+        Open {
+            orgpre,
+            bullet_col,
+            content_col: content_col(bullet_col, text),
+        }
+    }
+}
+
 /// What the previous non-blank line was, for CommonMark's lazy lines.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Prev {
@@ -109,11 +121,7 @@ pub(crate) fn layout(src: &str) -> Layout {
         }
         if stack.is_empty() {
             if cols <= 3 && !in_fence && bullet_shaped {
-                stack.push(Open {
-                    orgpre: cols,
-                    bullet_col: cols,
-                    content_col: content_col(cols, text),
-                });
+                stack.push(Open::new(cols, cols, text));
                 prev = Prev::Text;
             } else {
                 prev = Prev::Other;
@@ -140,11 +148,7 @@ pub(crate) fn layout(src: &str) -> Layout {
                 // item, or less).
                 let bullet_col = stack[level].bullet_col;
                 stack.truncate(level);
-                stack.push(Open {
-                    orgpre: pre,
-                    bullet_col,
-                    content_col: content_col(bullet_col, text),
-                });
+                stack.push(Open::new(pre, bullet_col, text));
                 placed = Some(Placed::Bullet);
                 break;
             }
@@ -157,11 +161,7 @@ pub(crate) fn layout(src: &str) -> Layout {
                 } else {
                     parent
                 };
-                stack.push(Open {
-                    orgpre: left,
-                    bullet_col,
-                    content_col: content_col(bullet_col, text),
-                });
+                stack.push(Open::new(left, bullet_col, text));
                 placed = Some(Placed::Bullet);
                 break;
             }
