@@ -404,7 +404,6 @@ fn score<'r>(
             essence.eq_ignore_ascii_case(documented)
         };
     }
-    let mut missing = 0u32;
     for (name, value) in &expected.query {
         let mut present = false;
         for (n, v) in &req.query {
@@ -417,14 +416,12 @@ fn score<'r>(
             }
         }
         s.query_names += u32::from(present);
-        missing += u32::from(!present);
     }
     for name in &expected.query_names {
-        let present = req.query.iter().any(|(n, _)| n == name);
-        s.query_names += u32::from(present);
-        missing += u32::from(!present);
+        s.query_names += u32::from(req.query.iter().any(|(n, _)| n == name));
     }
-    s.query_complete = 255u32.saturating_sub(missing);
+    let documented = (expected.query.len() + expected.query_names.len()) as u32;
+    s.query_complete = 255u32.saturating_sub(documented - s.query_names);
     s.path_values = expected
         .path
         .iter()
