@@ -265,27 +265,25 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         }
     });
     let mut err = std::io::stderr().lock();
-    let startup = match server::prepare(&args.specs, args.strict, admin_prefix.as_deref()) {
+    let prepared = server::prepare(&args.specs, args.strict, admin_prefix.as_deref());
+    let diagnostics = match &prepared {
+        Ok(startup) => &startup.diagnostics[..],
+        Err(e) => e.diagnostics(),
+    };
+    for d in diagnostics {
+        writeln!(err, "{d}")?;
+    }
+    let startup = match prepared {
         Ok(startup) => startup,
         Err(StartupError::Load(e)) => return Err(e.into()),
-        Err(StartupError::Spec { diagnostics }) => {
-            for d in &diagnostics {
-                writeln!(err, "{d}")?;
-            }
+        Err(StartupError::Spec { .. }) => {
             writeln!(
                 err,
                 "apib-mock: the specs have errors; fix them and start again"
             )?;
             return Ok(ExitCode::from(1));
         }
-        Err(StartupError::AdminPrefixClash {
-            prefix,
-            routes,
-            diagnostics,
-        }) => {
-            for d in &diagnostics {
-                writeln!(err, "{d}")?;
-            }
+        Err(StartupError::AdminPrefixClash { prefix, routes, .. }) => {
             writeln!(
                 err,
                 "apib-mock: the spec documents routes under the admin prefix {prefix} ({}); \
@@ -295,9 +293,6 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(2));
         }
     };
-    for d in &startup.diagnostics {
-        writeln!(err, "{d}")?;
-    }
     drop(err);
     let Startup { live, embedded, .. } = startup;
     let listener = std::net::TcpListener::bind((args.host.as_str(), args.port))

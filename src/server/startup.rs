@@ -50,6 +50,18 @@ pub enum StartupError {
     },
 }
 
+impl StartupError {
+    /// The diagnostics of the specs, to show with the error (none when a
+    /// spec could not be read).
+    pub fn diagnostics(&self) -> &[Diagnostic] {
+        match self {
+            StartupError::Load(_) => &[],
+            StartupError::Spec { diagnostics }
+            | StartupError::AdminPrefixClash { diagnostics, .. } => diagnostics,
+        }
+    }
+}
+
 /// Loads `specs`, compiles them (with strict-mode rules when `strict`)
 /// and makes the live contract, with `admin_prefix` reserved.
 pub fn prepare(
