@@ -291,7 +291,7 @@ fn documented_text_body<'r>(
     uri: &hyper::Uri,
     headers: RequestHeaders<'r>,
     body: &'r [u8],
-) -> Option<RecordedRequest<'r>> {
+) -> Option<(RecordedRequest<'r>, MatchOutcome)> {
     // Strict mode (the contract carries rules) refuses a body that is not
     // what it declares.
     if contract.is_strict() {
@@ -299,12 +299,13 @@ fn documented_text_body<'r>(
     }
     let request =
         RecordedRequest::read(method, uri.path(), uri.query(), headers, body, BodyAs::Text).ok()?;
-    let MatchOutcome::Matched { transaction, .. } = select(contract, &request) else {
+    let outcome = select(contract, &request);
+    let MatchOutcome::Matched { transaction, .. } = outcome else {
         return None;
     };
     match &contract.transaction(transaction).request.body {
         ExpectedBody::Text(doc) if doc.trim_end() == request.body_text().trim_end() => {
-            Some(request)
+            Some((request, outcome))
         }
         _ => None,
     }
@@ -341,8 +342,13 @@ fn answer(
     }
 
     let head = method == Method::HEAD;
-    let request = match RecordedRequest::new(method, path, uri.query(), headers, body) {
-        Ok(r) => r,
+    // The request and what matched it (selected once, also on the
+    // pseudo-JSON path, which has to select to know).
+    let (request, outcome) = match RecordedRequest::new(method, path, uri.query(), headers, body) {
+        Ok(r) => {
+            let outcome = select(contract, &r);
+            (r, outcome)
+        }
         Err(RequestError::BadPercentEncoding) => {
             return miss(
                 Problem::BadPercentEncoding,
@@ -352,7 +358,7 @@ fn answer(
         }
         Err(RequestError::InvalidJson { message }) => {
             match documented_text_body(contract, method, uri, headers, body) {
-                Some(request) => request,
+                Some(matched) => matched,
                 None => {
                     return miss(
                         Problem::InvalidJson,
@@ -364,7 +370,7 @@ fn answer(
         }
     };
 
-    match select(contract, &request) {
+    match outcome {
         MatchOutcome::Matched {
             transaction,
             preference_applied,
