@@ -273,11 +273,7 @@ impl LiveContract {
         let transactions = contract.transactions().len();
         // Before it is served: its transactions count on the table's
         // counters from their first answer.
-        let t0 = std::time::Instant::now();
         contract.share_counters(&mut self.lock().counters);
-        if std::env::var_os("APIB_T").is_some() {
-            eprintln!("share {:?}", t0.elapsed());
-        }
         let contract = Arc::new(contract);
         let previous = self.current.swap(contract.clone());
         let millis = started.elapsed().as_secs_f64() * 1000.0;
