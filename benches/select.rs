@@ -3,9 +3,9 @@
 
 use std::hint::black_box;
 
-use apib_mock::contract::Contract;
-use apib_mock::load::parse_bytes;
-use apib_mock::matching::{RecordedRequest, RequestHeaders, select};
+use apib_mock::__private::Contract;
+use apib_mock::__private::parse_bytes;
+use apib_mock::__private::{RecordedRequest, RequestHeaders, select};
 use criterion::{Criterion, criterion_group, criterion_main};
 use hyper::Method;
 use hyper::header::{HeaderMap, HeaderValue};

@@ -17,9 +17,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use apib_mock::contract::Contract;
-use apib_mock::reload::{self, LiveContract, Outcome};
-use apib_mock::server::{RunningServer, ServeConfig};
+use apib_mock::__private::{DEBOUNCE, watch};
+use apib_mock::ReloadOutcome as Outcome;
+use apib_mock::{RunningServer, ServeConfig};
 
 // Only the plain generator is used here.
 #[allow(dead_code)]
@@ -84,17 +84,16 @@ async fn main() {
     let (text, polled, loaded_route, _) = spec(args.actions, 0);
     std::fs::write(&path, &text).expect("write");
     let specs = vec![path.display().to_string()];
-    let loaded = apib_mock::load::load(&specs).expect("loads");
-    let (contract, _) = Contract::compile(&loaded.documents);
-    let transactions = contract.transactions().len();
-    let live = LiveContract::new(contract, specs.clone(), &loaded);
-    drop(loaded);
+    let live = apib_mock::prepare(&specs, false, Some(apib_mock::DEFAULT_ADMIN_PREFIX))
+        .expect("the generated spec serves")
+        .live;
+    let transactions = live.transaction_count();
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let server =
         RunningServer::start_live(listener, live.clone(), ServeConfig::default()).expect("server");
     let reload_ms = Arc::new(std::sync::Mutex::new(Vec::new()));
     let record = reload_ms.clone();
-    let _watcher = reload::watch(
+    let _watcher = watch(
         &specs,
         live.clone(),
         Box::new(move |o: &Outcome| match o {
@@ -102,7 +101,7 @@ async fn main() {
                 record.lock().expect("lock").push(r.millis);
             }
             Outcome::Refused(e) => eprintln!("refused: {}", e.message),
-            Outcome::Unchanged => {}
+            _ => {}
         }),
     )
     .expect("watch");
@@ -184,7 +183,7 @@ async fn main() {
         pct(0.5),
         pct(0.9),
         pct(1.0),
-        reload::DEBOUNCE.as_millis()
+        DEBOUNCE.as_millis()
     );
     if !reloads.is_empty() {
         println!(

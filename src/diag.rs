@@ -184,6 +184,7 @@ impl SourceFile {
 
 /// A resolved position: file, 1-based line and column.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct Location {
     /// The file as it was named on the command line (or `<embedded>`).
     pub file: Arc<str>,
@@ -220,6 +221,7 @@ impl fmt::Display for Severity {
 
 /// One problem found in a blueprint.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct Diagnostic {
     /// Error or warning.
     pub severity: Severity,
@@ -235,6 +237,7 @@ pub struct Diagnostic {
 
 /// A second location attached to a diagnostic.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct Related {
     /// Where.
     #[serde(flatten)]

@@ -1,21 +1,21 @@
 //! apib-mock: a contract mock server driven by API Blueprint documents.
 //!
-//! The crate is layered, each layer using only those before it (checked
-//! by `tests/it/layers.rs`):
+//! The public API is small:
 //!
-//! - [`diag`]: spans, line/column resolution and diagnostics;
-//! - [`blueprint`]: markdown → [`Blueprint`] (plain data with spans);
-//! - [`load`]: SPEC arguments (files, directories, globs) → documents;
-//! - [`contract`]: documents → the compiled contract the server answers
-//!   from (route index, expected requests, strict-mode rules, the JSON body
-//!   fingerprint);
-//! - [`matching`]: request × contract → the transaction that answers;
-//! - [`validate`], [`reload`]: strict checks of a request against the
-//!   rules; the live contract and the file watcher;
-//! - [`server`], [`verify`], [`routes`]: hyper serving; checking a real
-//!   server against the contract; the transaction listing;
-//! - [`MockServer`]: the library API for Rust test suites;
-//! - `cli`: the command line.
+//! - [`MockServer`]: a mock of a documented API for Rust test suites, with
+//!   its request journal ([`ReceivedRequest`]) and [`Coverage`];
+//! - [`prepare`] → [`Startup`] → [`RunningServer`] with a [`ServeConfig`]:
+//!   what `apib-mock serve` does, for programs that embed the server (the
+//!   [`LiveContract`] reloads when asked);
+//! - [`blueprint::parse`]: an API Blueprint document → [`Blueprint`], plain
+//!   data with source spans, and the [`diag`] types that locate problems.
+//!
+//! Inside, the crate is layered, each layer using only those before it
+//! (checked by `tests/it/layers.rs`): `diag` → `blueprint` → `load` →
+//! `contract` → `matching` → `validate`, `reload` → `server`, `verify`,
+//! `routes` → `mock_server` → `cli`. `docs/architecture.md` says what each
+//! owns. The command line (`cli`, with clap, notify and the binary's
+//! allocator) is the default `cli` feature; a library user may turn it off.
 //!
 //! ```
 //! use apib_mock::{blueprint, diag::SourceFile};
@@ -35,19 +35,41 @@
 #![warn(missing_docs)]
 
 pub mod blueprint;
+#[cfg(feature = "cli")]
+#[doc(hidden)]
 pub mod cli;
-pub mod contract;
+mod contract;
 pub mod diag;
-pub mod load;
-pub mod matching;
+mod load;
+mod matching;
 mod mock_server;
-pub mod reload;
-pub mod routes;
-pub mod server;
-pub mod validate;
-pub mod verify;
+mod reload;
+#[cfg(feature = "cli")]
+mod routes;
+mod server;
+mod validate;
+#[cfg(feature = "cli")]
+mod verify;
 
 pub use blueprint::{Blueprint, Transaction};
-pub use diag::{Diagnostic, Severity};
-pub use mock_server::{Coverage, CoveredTransaction, MockServer, MockServerBuilder, StartError};
-pub use server::ReceivedRequest;
+pub use diag::{Diagnostic, Severity, SourceFile};
+pub use load::LoadError;
+pub use mock_server::{MockServer, MockServerBuilder, StartError};
+pub use reload::{Diff, ErrorRecord, LiveContract, Outcome as ReloadOutcome, ReloadRecord};
+pub use server::{
+    Coverage, CoveredTransaction, DEFAULT_PREFIX as DEFAULT_ADMIN_PREFIX, LogFormat,
+    ReceivedRequest, RunningServer, ServeConfig, Startup, StartupError, prepare,
+};
+
+/// Internals for the project's own benches, fuzz targets and tests: not a
+/// stable API, and not part of the documentation.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::blueprint::UriTemplate;
+    pub use crate::contract::Contract;
+    pub use crate::contract::json_shape::{reference_shape_of, shape_of};
+    pub use crate::load::{normalise_line_ends, parse_bytes};
+    pub use crate::matching::{RecordedRequest, RequestHeaders, select};
+    #[cfg(feature = "cli")]
+    pub use crate::reload::{DEBOUNCE, Watcher, watch};
+}

@@ -35,7 +35,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use crate::diag::Diagnostic;
-pub use crate::server::{Coverage, CoveredTransaction};
+pub use crate::server::Coverage;
 use crate::server::{ReceivedRequest, RunningServer, ServeConfig, StartupError};
 
 /// Why a mock server could not start.

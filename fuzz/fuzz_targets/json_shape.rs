@@ -4,7 +4,7 @@
 //! text the scanner accepted wrongly or fingerprinted differently).
 #![no_main]
 
-use apib_mock::contract::json_shape::{reference_shape_of, shape_of};
+use apib_mock::__private::{reference_shape_of, shape_of};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

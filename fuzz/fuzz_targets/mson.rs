@@ -10,7 +10,7 @@ fuzz_target!(|data: &[u8]| {
     let doc = format!(
         "# API\n## R [/r]\n### G [GET]\n+ Response 200 (application/json)\n    + Attributes (T)\n{indented}\n# Data Structures\n## T\n{text}\n"
     );
-    let (doc, _) = apib_mock::load::parse_bytes("fuzz.apib", doc.as_bytes());
+    let (doc, _) = apib_mock::__private::parse_bytes("fuzz.apib", doc.as_bytes());
     for tx in doc.blueprint.transactions() {
         if let Some(body) = tx.response.and_then(|r| r.message.body.as_ref()) {
             // Generated bodies are always JSON.

@@ -5,13 +5,13 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let (doc, diagnostics) = apib_mock::load::parse_bytes("fuzz.apib", data);
+    let (doc, diagnostics) = apib_mock::__private::parse_bytes("fuzz.apib", data);
     for tx in doc.blueprint.transactions() {
         let _ = tx.example_uri();
     }
-    let _ = apib_mock::contract::Contract::compile(std::slice::from_ref(&doc));
+    let _ = apib_mock::__private::Contract::compile(std::slice::from_ref(&doc));
     // Lone CRs end lines too (the loader normalises them).
-    let lines = apib_mock::load::normalise_line_ends(String::from_utf8_lossy(data).into_owned())
+    let lines = apib_mock::__private::normalise_line_ends(String::from_utf8_lossy(data).into_owned())
         .lines()
         .count()
         + 1;

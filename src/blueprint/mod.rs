@@ -5,19 +5,19 @@
 //! - `signature` and `parameters` read one-line section signatures;
 //! - `uri_template` parses RFC 6570 (+ Rails `:id`) templates;
 //! - `rspec` reads the example URIs rspec_api_documentation writes;
-//! - `parser` walks the blocks into the [`model`];
+//! - `parser` walks the blocks into the model (`model`);
 //! - `transaction` pairs requests and responses as the format defines.
 
 mod list_layout;
 mod markdown;
-pub mod model;
-pub mod mson;
+mod model;
+pub(crate) mod mson;
 mod parameters;
 mod parser;
 mod rspec;
 mod signature;
 mod transaction;
-pub mod uri_template;
+pub(crate) mod uri_template;
 
 pub use model::{
     Action, Asset, Attributes, Blueprint, DataStructure, Example, Group, Message, Parameter,

@@ -12,6 +12,7 @@ use crate::diag::Span;
 
 /// One parsed API Blueprint document.
 #[derive(Clone, Debug, Default, Serialize)]
+#[non_exhaustive]
 pub struct Blueprint {
     /// The file it came from, as named on the command line.
     pub file: Arc<str>,
@@ -60,6 +61,7 @@ impl Blueprint {
 
 /// `# Group NAME` and the resources under it.
 #[derive(Clone, Debug, Default, Serialize)]
+#[non_exhaustive]
 pub struct Group {
     /// `None` for resources that precede every group heading.
     pub name: Option<String>,
@@ -71,6 +73,7 @@ pub struct Group {
 
 /// A resource: one URI template and the actions on it.
 #[derive(Clone, Debug, Serialize)]
+#[non_exhaustive]
 pub struct Resource {
     /// `## NAME [URI]`; `None` for `## URI` and `## METHOD URI`.
     pub name: Option<String>,
@@ -92,6 +95,7 @@ pub struct Resource {
 
 /// An HTTP method on a resource, with its examples.
 #[derive(Clone, Debug, Serialize)]
+#[non_exhaustive]
 pub struct Action {
     /// `### NAME [METHOD]`; `None` for `### METHOD`.
     pub name: Option<String>,
@@ -120,6 +124,7 @@ pub struct Action {
 
 /// Requests followed by the responses that answer them.
 #[derive(Clone, Debug, Default, Serialize)]
+#[non_exhaustive]
 pub struct Example {
     /// Explicit requests; none means an implicit empty request.
     pub requests: Vec<Request>,
@@ -129,6 +134,7 @@ pub struct Example {
 
 /// `+ Request [NAME] [(MEDIA TYPE)]`.
 #[derive(Clone, Debug, Serialize)]
+#[non_exhaustive]
 pub struct Request {
     /// The identifier after `Request`.
     pub name: Option<String>,
@@ -141,6 +147,7 @@ pub struct Request {
 
 /// `+ Response STATUS [(MEDIA TYPE)]`.
 #[derive(Clone, Debug, Serialize)]
+#[non_exhaustive]
 pub struct Response {
     /// The documented status code.
     pub status: u16,
@@ -150,6 +157,7 @@ pub struct Response {
 
 /// What requests, responses and models share.
 #[derive(Clone, Debug, Default, Serialize)]
+#[non_exhaustive]
 pub struct Message {
     /// The media type in parentheses on the signature line.
     pub media_type: Option<String>,
@@ -188,6 +196,7 @@ impl Message {
 /// A `+ Body` or `+ Schema` asset: its text, byte for byte, or the JSON
 /// generated from MSON Attributes.
 #[derive(Clone, Debug, Serialize)]
+#[non_exhaustive]
 pub struct Asset {
     /// The content, code-block indentation removed.
     pub text: String,
@@ -199,6 +208,7 @@ pub struct Asset {
 
 /// An `+ Attributes [(TYPE)]` section.
 #[derive(Clone, Debug, Serialize)]
+#[non_exhaustive]
 pub struct Attributes {
     /// The type in parentheses, e.g. `Note` or `array[Note]`.
     pub type_spec: Option<String>,
@@ -213,6 +223,7 @@ pub struct Attributes {
 
 /// A named type under `# Data Structures`.
 #[derive(Clone, Debug, Serialize)]
+#[non_exhaustive]
 pub struct DataStructure {
     /// `### NAME`.
     pub name: String,
@@ -229,6 +240,7 @@ pub struct DataStructure {
 
 /// One URI parameter from `+ Parameters`.
 #[derive(Clone, Debug, Default, Serialize)]
+#[non_exhaustive]
 pub struct Parameter {
     /// The variable name.
     pub name: String,

@@ -20,9 +20,8 @@ mod types;
 pub(crate) const TRANSACTION_HEADER: hyper::header::HeaderName =
     hyper::header::HeaderName::from_static("apib-mock-transaction");
 
-pub use rules::{BodyRule, ParamKind, ParamPlace, ParamRule, Rules, SchemaOrigin, Source};
+pub use rules::{BodyRule, ParamPlace, Rules, SchemaOrigin, Source};
+#[cfg(test)]
+pub(crate) use types::ExpectedRequest;
 pub(crate) use types::one_media_type;
-pub use types::{
-    CompiledTransaction, Contract, DocumentedResponse, Endpoint, ExpectedBody, ExpectedHeader,
-    ExpectedRequest, Scoring,
-};
+pub use types::{CompiledTransaction, Contract, Endpoint, ExpectedBody};

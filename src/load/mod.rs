@@ -53,6 +53,7 @@ impl Loaded {
 
 /// Operational failures: the spec could not be read at all.
 #[derive(Debug, Error)]
+#[non_exhaustive]
 pub enum LoadError {
     /// A named file or directory does not exist.
     #[error("{0}: no such file or directory")]

@@ -13,8 +13,6 @@ mod negotiate;
 mod request;
 mod select;
 
-pub use crate::contract::path_pattern::DecodedPath;
 pub use closest::closest_routes;
-pub use negotiate::Preference;
 pub use request::{BodyAs, RecordedRequest, RequestError, RequestHeaders};
 pub use select::{MatchOutcome, allowed_methods, select};

@@ -75,6 +75,7 @@ impl State {
 
 /// A reload that was served.
 #[derive(Clone, Debug, Serialize)]
+#[non_exhaustive]
 pub struct ReloadRecord {
     /// When it was swapped in (RFC 3339).
     pub at: String,
@@ -87,6 +88,7 @@ pub struct ReloadRecord {
 
 /// A reload that was refused, and why.
 #[derive(Clone, Debug, Serialize)]
+#[non_exhaustive]
 pub struct ErrorRecord {
     /// When it was refused (RFC 3339).
     pub at: String,
@@ -98,6 +100,7 @@ pub struct ErrorRecord {
 
 /// Transactions added, removed and changed by a reload, by label.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct Diff {
     /// Transactions the new contract adds (`METHOD template (label)`).
     pub added: Vec<String>,
@@ -116,6 +119,7 @@ impl Diff {
 
 /// What a reload did.
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum Outcome {
     /// The files are as they were: nothing to do.
     Unchanged,
@@ -134,14 +138,14 @@ pub enum Outcome {
 
 impl LiveContract {
     /// Serves `contract`, loaded from `specs` (what reloads read again).
-    pub fn new(mut contract: Contract, specs: Vec<String>, loaded: &Loaded) -> Arc<Self> {
+    pub(crate) fn new(mut contract: Contract, specs: Vec<String>, loaded: &Loaded) -> Arc<Self> {
         let mut state = State::fresh(specs, loaded.files.clone(), loaded.fingerprint);
         contract.share_counters(&mut state.counters);
         Self::with_state(Arc::new(contract), state)
     }
 
     /// Serves a fixed contract (no files behind it).
-    pub fn fixed(contract: Arc<Contract>) -> Arc<Self> {
+    pub(crate) fn fixed(contract: Arc<Contract>) -> Arc<Self> {
         Self::with_state(contract, State::fresh(Vec::new(), Vec::new(), 0))
     }
 
@@ -155,19 +159,19 @@ impl LiveContract {
 
     /// Refuses reloads that document routes under `prefix` (the admin
     /// API's).
-    pub fn reserve_prefix(&self, prefix: &str) {
+    pub(crate) fn reserve_prefix(&self, prefix: &str) {
         self.lock().reserved = Some(prefix.to_string());
     }
 
     /// The contract to answer one request with, without touching its
     /// reference count: for a request's synchronous part only (arc-swap
     /// guards are meant to be short-lived).
-    pub fn guard(&self) -> arc_swap::Guard<Arc<Contract>> {
+    pub(crate) fn guard(&self) -> arc_swap::Guard<Arc<Contract>> {
         self.current.load()
     }
 
     /// The contract to answer one request with.
-    pub fn contract(&self) -> Arc<Contract> {
+    pub(crate) fn contract(&self) -> Arc<Contract> {
         self.current.load_full()
     }
 
@@ -176,11 +180,17 @@ impl LiveContract {
         self.attempts.subscribe()
     }
 
+    /// How many transactions the contract being served has.
+    pub fn transaction_count(&self) -> usize {
+        self.current.load().transactions().len()
+    }
+
     /// The files the contract was read from.
     pub fn files(&self) -> Vec<PathBuf> {
         self.lock().files.clone()
     }
 
+    #[cfg(feature = "cli")]
     pub(crate) fn set_watching(&self, watching: bool) {
         self.lock().watching = watching;
     }
@@ -305,7 +315,7 @@ impl LiveContract {
     }
 
     /// `GET /__mock/status`.
-    pub fn status_json(&self) -> Vec<u8> {
+    pub(crate) fn status_json(&self) -> Vec<u8> {
         let contract = self.contract();
         let state = self.lock();
         let status = Status {

@@ -3,7 +3,9 @@
 //! fails keeps the last good contract.
 
 mod live;
+#[cfg(feature = "cli")]
 mod watch;
 
-pub use live::{Diff, ErrorRecord, LiveContract, Outcome, ReloadRecord, diff};
-pub use watch::{DEBOUNCE, Report, Watcher, watch};
+pub use live::{Diff, ErrorRecord, LiveContract, Outcome, ReloadRecord};
+#[cfg(feature = "cli")]
+pub use watch::{DEBOUNCE, Watcher, watch};

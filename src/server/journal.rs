@@ -316,6 +316,7 @@ fn entry_json(e: &Entry, at: SystemTime) -> Value {
 
 /// A request the mock received, as the library API hands it out.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ReceivedRequest {
     /// The method.
     pub method: String,

@@ -27,6 +27,7 @@ const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Serves `live` on `listener` until `shutdown` completes, then lets
 /// open connections finish (up to a few seconds).
+#[cfg(feature = "cli")]
 pub async fn serve(
     listener: std::net::TcpListener,
     live: Arc<LiveContract>,

@@ -18,7 +18,9 @@ use std::time::Duration;
 use serde::Serialize;
 
 /// How request lines are written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
+#[non_exhaustive]
 pub enum LogFormat {
     /// `GET /path 200 Label > #1 87µs`
     #[default]

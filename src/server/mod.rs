@@ -20,7 +20,9 @@ mod startup;
 pub use admin::DEFAULT_PREFIX;
 pub use coverage::{Coverage, CoveredTransaction};
 pub use journal::ReceivedRequest;
-pub use listener::{RunningServer, serve};
+pub use listener::RunningServer;
+#[cfg(feature = "cli")]
+pub use listener::serve;
 pub use log::LogFormat;
 pub use service::ServeConfig;
 pub use startup::{Startup, StartupError, prepare};

@@ -27,6 +27,7 @@ const PREFERENCE_APPLIED: HeaderName = HeaderName::from_static("preference-appli
 
 /// Server settings that affect answers.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct ServeConfig {
     /// Add CORS headers and answer preflights (default on).
     pub cors: bool,

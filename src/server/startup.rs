@@ -14,6 +14,7 @@ use crate::reload::LiveContract;
 
 /// A contract ready to serve.
 #[derive(Debug)]
+#[non_exhaustive]
 pub struct Startup {
     /// The live contract (reloads may swap it; the admin prefix is
     /// reserved in it).

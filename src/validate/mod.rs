@@ -21,9 +21,7 @@
 use serde::Serialize;
 use serde_json::Value;
 
-pub use crate::contract::{
-    BodyRule, ParamKind, ParamPlace, ParamRule, Rules, SchemaOrigin, Source,
-};
+use crate::contract::{BodyRule, ParamPlace, Rules, SchemaOrigin, Source};
 use crate::matching::RecordedRequest;
 
 /// One way a request breaks the contract.

@@ -8,7 +8,8 @@ use serde_json::Value;
 use super::plan::Expectation;
 
 /// How bodies are compared.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum BodyMode {
     /// Valid against the schema (keys and types, not values).
     Schema,

@@ -6,8 +6,8 @@ use serde_json::{Value, json};
 
 use crate::support::TestServer;
 
-fn config(f: impl FnOnce(&mut apib_mock::server::ServeConfig)) -> apib_mock::server::ServeConfig {
-    let mut c = apib_mock::server::ServeConfig::default();
+fn config(f: impl FnOnce(&mut apib_mock::ServeConfig)) -> apib_mock::ServeConfig {
+    let mut c = apib_mock::ServeConfig::default();
     f(&mut c);
     c
 }

@@ -1,6 +1,6 @@
 //! CORS: on by default for browsers in development, off with --no-cors.
 
-use apib_mock::server::ServeConfig;
+use apib_mock::ServeConfig;
 
 use crate::support::TestServer;
 
@@ -83,10 +83,8 @@ async fn preflight_for_an_unknown_path_is_a_404_problem() {
 
 #[tokio::test]
 async fn no_cors_turns_it_all_off() {
-    let config = ServeConfig {
-        cors: false,
-        ..ServeConfig::default()
-    };
+    let mut config = ServeConfig::default();
+    config.cors = false;
     let server = TestServer::with_config("specs/retailers.apib", config);
     let res = reqwest::Client::new()
         .get(server.url("/retailers/api/v1/agents"))

@@ -141,7 +141,7 @@ fn same_json(ours: Option<&str>, theirs: Option<&str>) -> bool {
 fn compare(apib: &Path, reference: &Value) -> Option<String> {
     let (expected, reference_error) = reference_bodies(reference);
     let text = std::fs::read(apib).expect("fixture readable");
-    let (doc, diags) = apib_mock::load::parse_bytes(&apib.display().to_string(), &text);
+    let (doc, diags) = apib_mock::__private::parse_bytes(&apib.display().to_string(), &text);
     let our_error = diags.iter().any(|d| d.is_error());
     if reference_error {
         return (!our_error).then(|| "the reference reports an error, we do not".into());

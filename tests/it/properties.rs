@@ -39,12 +39,12 @@ fn mutated(base: &'static str) -> impl Strategy<Value = Vec<u8>> {
 /// Parses `bytes` and checks what must always hold.
 fn check_parse(bytes: &[u8]) -> Result<(), TestCaseError> {
     let started = Instant::now();
-    let (doc, diagnostics) = apib_mock::load::parse_bytes("fuzz.apib", bytes);
+    let (doc, diagnostics) = apib_mock::__private::parse_bytes("fuzz.apib", bytes);
     // Everything built from the model must work too.
     for tx in doc.blueprint.transactions() {
         let _ = tx.example_uri();
     }
-    let (_contract, _) = apib_mock::contract::Contract::compile(std::slice::from_ref(&doc));
+    let (_contract, _) = apib_mock::__private::Contract::compile(std::slice::from_ref(&doc));
     // A hang detector, not a benchmark: inputs here are < 10 KB.
     prop_assert!(
         started.elapsed() < Duration::from_secs(5),
@@ -53,10 +53,11 @@ fn check_parse(bytes: &[u8]) -> Result<(), TestCaseError> {
     );
     // Lone CRs end lines too (the loader normalises them); the first
     // fuzzing run tripped on this in the harness, not in the parser.
-    let lines = apib_mock::load::normalise_line_ends(String::from_utf8_lossy(bytes).into_owned())
-        .lines()
-        .count()
-        + 1;
+    let lines =
+        apib_mock::__private::normalise_line_ends(String::from_utf8_lossy(bytes).into_owned())
+            .lines()
+            .count()
+            + 1;
     for d in diagnostics {
         prop_assert!(
             d.location.line >= 1 && d.location.line <= lines && d.location.column >= 1,
@@ -88,7 +89,7 @@ proptest! {
 
     #[test]
     fn uri_templates_never_panic(text in "[{}?&#+/:a-z0-9*,.;=%-]{0,40}") {
-        if let Ok(t) = apib_mock::blueprint::UriTemplate::parse(&text) {
+        if let Ok(t) = apib_mock::__private::UriTemplate::parse(&text) {
             let _ = t.variables();
             let _ = t.expand(|_| Some("x".to_string()));
         }
@@ -100,7 +101,7 @@ fn lone_carriage_returns_end_lines_in_diagnostics() {
     // From the first fuzzing run (fuzz/artifacts/parse/crash-cb264f9c...):
     // old Mac line ends; the error is on the sixth line as a person sees it.
     let text = b"# Group E\r\r\r## R [/r]\r### A [GET]\r+ Response 2x\r";
-    let (_, diagnostics) = apib_mock::load::parse_bytes("cr.apib", text);
+    let (_, diagnostics) = apib_mock::__private::parse_bytes("cr.apib", text);
     assert_eq!(diagnostics[0].location.line, 6, "{:?}", diagnostics);
     check_parse(text).expect("properties hold");
 }

@@ -10,8 +10,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use apib_mock::reload::{self, LiveContract, Outcome, Watcher};
-use apib_mock::server::{RunningServer, ServeConfig};
+use apib_mock::__private::{Watcher, watch};
+use apib_mock::LiveContract;
+use apib_mock::ReloadOutcome as Outcome;
+use apib_mock::{RunningServer, ServeConfig};
 use serde_json::Value;
 use tokio::sync::watch;
 
@@ -59,15 +61,13 @@ impl Reloading {
             None => dir.path().to_path_buf(),
         };
         let specs = vec![spec.display().to_string()];
-        let live =
-            apib_mock::server::prepare(&specs, strict, Some(apib_mock::server::DEFAULT_PREFIX))
-                .expect("the spec serves")
-                .live;
+        let live = apib_mock::prepare(&specs, strict, Some(apib_mock::DEFAULT_ADMIN_PREFIX))
+            .expect("the spec serves")
+            .live;
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
         let server = RunningServer::start_live(listener, live.clone(), ServeConfig::default())
             .expect("server starts");
-        let watcher =
-            reload::watch(&specs, live.clone(), Box::new(|_: &Outcome| {})).expect("watching");
+        let watcher = watch(&specs, live.clone(), Box::new(|_: &Outcome| {})).expect("watching");
         Self {
             reloads: live.subscribe(),
             dir,

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use apib_mock::server::ServeConfig;
+use apib_mock::ServeConfig;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -90,10 +90,8 @@ async fn non_utf8_bytes_never_crash_the_server() {
 
 #[tokio::test]
 async fn bodies_over_the_limit_get_413_declared_or_chunked() {
-    let config = ServeConfig {
-        max_body: 1024,
-        ..ServeConfig::default()
-    };
+    let mut config = ServeConfig::default();
+    config.max_body = 1024;
     let server = TestServer::with_config("specs/retailers.apib", config);
     let res = reqwest::Client::new()
         .post(server.url(NOTIFY))
@@ -157,10 +155,8 @@ async fn pipelined_requests_with_bodies_are_answered_in_order() {
 
 #[tokio::test]
 async fn a_slow_client_is_cut_off_while_others_are_served() {
-    let config = ServeConfig {
-        header_read_timeout: Duration::from_millis(500),
-        ..ServeConfig::default()
-    };
+    let mut config = ServeConfig::default();
+    config.header_read_timeout = Duration::from_millis(500);
     let server = TestServer::with_config("specs/retailers.apib", config);
     // Headers trickled and never finished.
     let mut slow = TcpStream::connect(server.addr()).await.unwrap();
@@ -185,10 +181,8 @@ async fn a_slow_client_is_cut_off_while_others_are_served() {
 
 /// A server whose clients get `ms` milliseconds for each request head.
 fn with_header_timeout(ms: u64) -> TestServer {
-    let config = ServeConfig {
-        header_read_timeout: Duration::from_millis(ms),
-        ..ServeConfig::default()
-    };
+    let mut config = ServeConfig::default();
+    config.header_read_timeout = Duration::from_millis(ms);
     TestServer::with_config("specs/retailers.apib", config)
 }
 

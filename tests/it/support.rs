@@ -64,34 +64,34 @@ pub fn shared() -> Option<PathBuf> {
 
 /// A mock server started in-process on `127.0.0.1:0`; stops when dropped.
 pub struct TestServer {
-    server: apib_mock::server::RunningServer,
+    server: apib_mock::RunningServer,
 }
 
 impl TestServer {
     /// Serves `spec` (relative to the project root) with default settings.
     pub fn start(spec: &str) -> Self {
-        Self::with_config(spec, apib_mock::server::ServeConfig::default())
+        Self::with_config(spec, apib_mock::ServeConfig::default())
     }
 
     /// Serves `spec` strictly (the contract compiled with its rules).
     pub fn strict(spec: &str) -> Self {
-        Self::serve(spec, apib_mock::server::ServeConfig::default(), true)
+        Self::serve(spec, apib_mock::ServeConfig::default(), true)
     }
 
     /// Serves `spec` with `config`.
-    pub fn with_config(spec: &str, config: apib_mock::server::ServeConfig) -> Self {
+    pub fn with_config(spec: &str, config: apib_mock::ServeConfig) -> Self {
         Self::serve(spec, config, false)
     }
 
     /// The one startup path (`server::prepare`), as the CLI and
     /// `MockServer` take it.
-    fn serve(spec: &str, config: apib_mock::server::ServeConfig, strict: bool) -> Self {
+    fn serve(spec: &str, config: apib_mock::ServeConfig, strict: bool) -> Self {
         let path = root().join(spec).display().to_string();
         let prefix = config.admin_prefix.clone();
-        let startup = apib_mock::server::prepare(&[path], strict, prefix.as_deref())
+        let startup = apib_mock::prepare(&[path], strict, prefix.as_deref())
             .unwrap_or_else(|e| panic!("{spec} serves: {e:?}"));
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-        let server = apib_mock::server::RunningServer::start_live(listener, startup.live, config)
+        let server = apib_mock::RunningServer::start_live(listener, startup.live, config)
             .expect("server starts");
         Self { server }
     }

@@ -26,11 +26,6 @@ pub enum Json {
 }
 
 impl Json {
-    /// An object from pairs.
-    pub fn object(pairs: Vec<(String, Json)>) -> Json {
-        Json::Object(pairs)
-    }
-
     /// A string value.
     pub fn str(s: impl Into<String>) -> Json {
         Json::String(s.into())
@@ -146,7 +141,7 @@ mod tests {
 
     #[test]
     fn prints_like_json_stringify_with_two_spaces() {
-        let v = Json::object(vec![
+        let v = Json::Object(vec![
             ("a".into(), Json::number("1.50").unwrap()),
             (
                 "b".into(),

@@ -19,5 +19,5 @@ mod schema;
 pub(crate) mod syntax;
 mod types;
 
-pub use syntax::{Element, Literal, TypeAttrs, TypeName, TypeSpec, ValueElement};
-pub use types::{Generated, TypeTable};
+pub use syntax::{Element, Literal, TypeName, TypeSpec, ValueElement};
+pub use types::TypeTable;
