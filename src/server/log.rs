@@ -4,15 +4,23 @@
 //! sending each line to a writer costs a wake-up per request. Both showed
 //! up in the load benchmark (the log took 20% of throughput). Instead a
 //! request appends its line to a shared buffer (a short, uncontended lock),
-//! and a writer task, woken by the first line of a batch, waits a few
+//! and a writer thread, woken by the first line of a batch, waits a few
 //! milliseconds for the rest and writes them out together: a person
-//! watching still sees each line at once. An idle server's writer waits
-//! until a line comes (no periodic wake-up), and lines past a bound are
-//! dropped (and counted on stderr) rather than held without limit when
-//! stdout does not keep up.
+//! watching still sees each line at once. The writer is a thread of its
+//! own, not a tokio task, so a stdout that blocks (a full pipe, a paused
+//! terminal) blocks only it, never a worker that answers requests. An idle
+//! server's writer sleeps until a line comes (no periodic wake-up), and
+//! lines past a bound are dropped (and counted on stderr) rather than held
+//! without limit when stdout does not keep up.
+//!
+//! Not `tracing`: a request line is the hot path, and formatting it
+//! through `fmt::Arguments` and a subscriber's layers cost ten times the
+//! instructions of pushing its pieces (callgrind); the properties asked of
+//! a log writer (bounded, non-blocking, its own thread, JSON lines, no idle
+//! wake-ups) are kept here in a hundred lines.
 
 use std::io::Write as _;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 use serde::Serialize;
@@ -50,19 +58,19 @@ const BATCH_WINDOW: Duration = Duration::from_millis(10);
 /// counted) until stdout catches up.
 const MAX_PENDING: usize = 4 << 20;
 
-/// Buffers request lines for the writer task.
+/// Buffers request lines for the writer thread.
 #[derive(Debug, Clone)]
 pub(crate) struct RequestLog {
     format: LogFormat,
     writer: Option<Arc<Writer>>,
 }
 
-/// What the requests and the writer task share.
+/// What the requests and the writer thread share.
 #[derive(Debug, Default)]
 struct Shared {
     pending: Mutex<Pending>,
     /// Signalled by the first line of a batch, and at the end.
-    ready: tokio::sync::Notify,
+    ready: Condvar,
 }
 
 #[derive(Debug, Default)]
@@ -75,7 +83,7 @@ struct Pending {
 }
 
 /// The handle the `RequestLog` clones share: dropping the last one tells
-/// the writer task to finish.
+/// the writer thread to finish.
 #[derive(Debug)]
 struct Writer(Arc<Shared>);
 
@@ -89,8 +97,7 @@ impl Drop for Writer {
 }
 
 impl RequestLog {
-    /// Starts the writer task (on the current runtime) unless `format` is
-    /// `Off`. The task ends,
+    /// Starts the writer thread unless `format` is `Off`. The thread ends,
     /// after a last write, once every `RequestLog` clone is dropped.
     pub(crate) fn start(format: LogFormat) -> Self {
         if format == LogFormat::Off {
@@ -100,8 +107,17 @@ impl RequestLog {
             };
         }
         let shared = Arc::new(Shared::default());
-        let task_shared = shared.clone();
-        tokio::spawn(async move { write_batches(&task_shared).await });
+        let thread_shared = shared.clone();
+        let spawned = std::thread::Builder::new()
+            .name("apib-mock-log".into())
+            .spawn(move || write_batches(&thread_shared));
+        if let Err(e) = spawned {
+            eprintln!("apib-mock: no request log: cannot start its writer thread: {e}");
+            return Self {
+                format: LogFormat::Off,
+                writer: None,
+            };
+        }
         Self {
             format,
             writer: Some(Arc::new(Writer(shared))),
@@ -186,24 +202,28 @@ fn write_out(text: &str, dropped: u64) {
     }
 }
 
-/// The writer task: waits until a line comes (an idle server never wakes
-/// it), gives the batch a few milliseconds to fill, writes it, and stops
-/// once every `RequestLog` is gone (after a last write).
-async fn write_batches(shared: &Shared) {
+/// The writer thread: sleeps until a line comes (an idle server never
+/// wakes it), gives the batch a few milliseconds to fill, writes it, and
+/// stops once every `RequestLog` is gone (after a last write).
+fn write_batches(shared: &Shared) {
     let mut out = String::with_capacity(64 * 1024);
     loop {
-        let (empty, closed) = match shared.pending.lock() {
-            Ok(p) => (p.text.is_empty() && p.dropped == 0, p.closed),
-            Err(_) => return,
+        let closed = {
+            let Ok(mut pending) = shared.pending.lock() else {
+                return;
+            };
+            // The check and the wait hold the lock together: a line
+            // appended in between cannot be missed.
+            while pending.text.is_empty() && pending.dropped == 0 && !pending.closed {
+                pending = match shared.ready.wait(pending) {
+                    Ok(p) => p,
+                    Err(_) => return,
+                };
+            }
+            pending.closed
         };
-        if empty && !closed {
-            // A line appended after the check above has stored a permit:
-            // this returns at once then.
-            shared.ready.notified().await;
-            continue;
-        }
         if !closed {
-            tokio::time::sleep(BATCH_WINDOW).await;
+            std::thread::sleep(BATCH_WINDOW);
         }
         let dropped = take(shared, &mut out);
         write_out(&out, dropped);
@@ -225,7 +245,7 @@ mod tests {
 
     #[test]
     fn lines_past_the_bound_are_dropped_and_counted_not_held() {
-        // No writer task: nothing drains the buffer.
+        // No writer thread: nothing drains the buffer.
         let shared = Arc::new(Shared::default());
         let log = RequestLog {
             format: LogFormat::Human,
