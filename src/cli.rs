@@ -135,6 +135,32 @@ pub struct ServeArgs {
     /// No admin API (status, journal, coverage, routes).
     #[arg(long)]
     pub no_admin: bool,
+    /// Bytes the journal keeps, all entries together (the oldest go
+    /// first).
+    #[arg(long, default_value = "32MiB", value_parser = parse_size)]
+    pub journal_bytes: usize,
+    /// Show credentials (`Authorization`, `Cookie`, `*-Key`, `*-Token`,
+    /// `*Secret*` headers) in the admin API's journal instead of
+    /// `[redacted]`.
+    #[arg(long)]
+    pub journal_secrets: bool,
+    /// The admin API answers only `Authorization: Bearer TOKEN`. Needed
+    /// beyond loopback: with `--host 0.0.0.0` and no token, one is made up
+    /// and printed at start.
+    #[arg(long, env = "APIB_MOCK_ADMIN_TOKEN", hide_env_values = true)]
+    pub admin_token: Option<String>,
+    /// Connections served at once (more wait to be accepted). Default:
+    /// the open-file limit less 64, at most 16384.
+    #[arg(long)]
+    pub max_connections: Option<usize>,
+    /// Bytes of request bodies held in memory at once, all requests
+    /// together; past it a request is answered 503 with `Retry-After`.
+    #[arg(long, default_value = "256MiB", value_parser = parse_size)]
+    pub body_budget: usize,
+    /// Time a client may take to send a request body once its headers are
+    /// in, plus a second per MiB (408 after it).
+    #[arg(long, default_value = "10", value_parser = parse_duration)]
+    pub body_timeout: std::time::Duration,
 }
 
 /// `apib-mock verify` options.
@@ -165,6 +191,25 @@ pub struct VerifyArgs {
     /// (values too).
     #[arg(long, value_enum, default_value_t = BodyMode::Schema)]
     pub body: BodyMode,
+}
+
+/// 128 bits from the standard library's per-process random hash keys
+/// (seeded by the operating system), as 32 hex digits: an admin token
+/// nobody else can guess.
+fn random_token() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    let mut token = String::with_capacity(32);
+    for round in 0..2u64 {
+        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+        h.write_u64(round);
+        h.write_u128(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos()),
+        );
+        token.push_str(&format!("{:016x}", h.finish()));
+    }
+    token
 }
 
 /// The longest timeout accepted: a day (anything longer is a typo, and
@@ -299,24 +344,60 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("cannot listen on {}:{}", args.host, args.port))?;
     let addr = listener.local_addr()?;
     let json = args.log_format == LogFormat::Json;
+    let exposed = !addr.ip().is_loopback();
+    // Beyond loopback the admin API (the journal holds credentials) needs
+    // a token: the one given, or one made up now.
+    let made_up_token = admin_prefix.is_some() && exposed && args.admin_token.is_none();
+    let admin_token = match &args.admin_token {
+        Some(token) if token.trim().is_empty() => anyhow::bail!("--admin-token is empty"),
+        Some(token) => Some(token.trim().to_string()),
+        None if made_up_token => Some(random_token()),
+        None => None,
+    };
     let mut out = std::io::stdout().lock();
     if json {
         // `--log-format json`: every stdout line is one JSON object (the
         // request lines too), so `jq` reads the whole stream.
-        let exposed = !addr.ip().is_loopback();
         writeln!(
             out,
             "{}",
             serde_json::json!({"event": "listening", "url": format!("http://{addr}"), "exposed": exposed})
         )?;
+        if exposed {
+            writeln!(
+                out,
+                "{}",
+                serde_json::json!({
+                    "event": "exposed",
+                    "admin": admin_prefix.as_deref(),
+                    "admin_token": if made_up_token { admin_token.as_deref() } else { None },
+                    "admin_token_required": admin_token.is_some(),
+                })
+            )?;
+        }
         out.write_all(endpoint_events(&live.contract()).as_bytes())?;
     } else {
         writeln!(out, "apib-mock: listening on http://{addr}")?;
-        if !addr.ip().is_loopback() {
+        if exposed {
             writeln!(
                 out,
-                "apib-mock: warning: {addr} is reachable from other machines"
+                "apib-mock: warning: {addr} is reachable from other machines: every documented \
+                 route answers them"
             )?;
+            match (&admin_prefix, made_up_token) {
+                (None, _) => {}
+                (Some(prefix), true) => writeln!(
+                    out,
+                    "apib-mock: the admin API ({prefix}) needs `Authorization: Bearer {}` \
+                     (or choose one with --admin-token; --no-admin turns it off)",
+                    admin_token.as_deref().unwrap_or_default()
+                )?,
+                (Some(prefix), false) => writeln!(
+                    out,
+                    "apib-mock: the admin API ({prefix}) needs the --admin-token as \
+                     `Authorization: Bearer` (--no-admin turns it off)"
+                )?,
+            }
         }
         out.write_all(endpoint_table(&live.contract()).as_bytes())?;
     }
@@ -366,6 +447,16 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         log: args.log_format,
         admin_prefix: admin_prefix.clone(),
         journal_size: args.journal_size,
+        journal_bytes: args.journal_bytes,
+        journal_secrets: args.journal_secrets,
+        admin_token,
+        max_connections: args
+            .max_connections
+            .unwrap_or_else(|| ServeConfig::default().max_connections)
+            .max(1),
+        body_budget: args.body_budget,
+        body_timeout: args.body_timeout,
+        ..ServeConfig::default()
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

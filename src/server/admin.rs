@@ -2,18 +2,25 @@
 //! says otherwise; `--no-admin` turns it off). JSON everywhere:
 //!
 //! - `GET  {prefix}/status`: files, counts, reloads, last error;
-//! - `GET  {prefix}/requests[?unmatched=true&method=GET&path=/x]`: the journal;
+//! - `GET  {prefix}/requests[?unmatched=true&method=GET&path=/x&limit=100&after=ID]`:
+//!   the journal, a page at a time, credentials redacted;
 //! - `DELETE {prefix}/requests`: empties it;
 //! - `GET  {prefix}/coverage`: each documented transaction with how often
 //!   it answered, and the ones never exercised;
 //! - `GET  {prefix}/routes`: the endpoints and their transactions.
 //!
 //! The prefix never shadows a documented route: a contract with routes
-//! under it is refused at load (see [`clashes`]).
+//! under it is refused at load.
+//!
+//! The journal holds what the app sent, credentials included, so the admin
+//! API answers this machine's own tools only ([`admit`]): no CORS (a web
+//! page cannot read it, a preflight is refused), a `Host` that names this
+//! machine (a page on a rebound DNS name is refused), and a bearer token
+//! when one is set (always when the server listens beyond loopback).
 
 use bytes::Bytes;
 use http_body_util::Full;
-use hyper::header::{self, HeaderValue};
+use hyper::header::{self, HeaderMap, HeaderValue};
 use hyper::{Method, Response, StatusCode};
 use serde_json::{Value, json};
 
@@ -24,6 +31,102 @@ use crate::contract::Contract;
 
 /// The default prefix.
 pub const DEFAULT_PREFIX: &str = "/__mock";
+
+/// Whether a request may use the admin API: `Err` is the refusal to send.
+pub(crate) fn admit(token: Option<&str>, headers: &HeaderMap) -> Result<(), Response<Full<Bytes>>> {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("");
+    if let Some(token) = token {
+        let given = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|h| h.to_str().ok())
+            .and_then(|h| h.strip_prefix("Bearer "))
+            .map(str::trim);
+        if !given.is_some_and(|given| same_secret(given, token)) {
+            return Err(Problem::AdminUnauthorized.response(
+                "send the admin token as `Authorization: Bearer TOKEN` (printed by `serve` \
+                 at start, or set with --admin-token)"
+                    .into(),
+                json!({}),
+            ));
+        }
+    } else if !host.is_empty() && !names_this_machine(host) {
+        return Err(Problem::AdminForbidden.response(
+            format!(
+                "Host `{host}` does not name this machine: the admin API answers requests \
+                 to localhost or an IP address only (a DNS rebinding page is refused); \
+                 set --admin-token to use it under another name"
+            ),
+            json!({}),
+        ));
+    }
+    if let Some(origin) = headers.get(header::ORIGIN) {
+        let same = origin.to_str().ok().is_some_and(|o| {
+            o.strip_prefix("http://")
+                .or_else(|| o.strip_prefix("https://"))
+                .is_some_and(|o| o.eq_ignore_ascii_case(host))
+        });
+        if !same {
+            return Err(Problem::AdminForbidden.response(
+                format!(
+                    "a request from the web page at `{}` may not use the admin API \
+                     (it is same-origin only: the journal holds credentials)",
+                    String::from_utf8_lossy(origin.as_bytes())
+                ),
+                json!({}),
+            ));
+        }
+    }
+    let fetched_cross_site = headers
+        .get("sec-fetch-site")
+        .is_some_and(|v| !matches!(v.as_bytes(), b"same-origin" | b"none"));
+    if fetched_cross_site {
+        return Err(Problem::AdminForbidden.response(
+            "a cross-site request may not use the admin API".into(),
+            json!({}),
+        ));
+    }
+    Ok(())
+}
+
+/// `localhost`, `*.localhost` or an IP address, with or without a port: a
+/// name no DNS rebinding can take (a browser sends the name of the page's
+/// site, and an IP address is its own site).
+fn names_this_machine(host: &str) -> bool {
+    let name = match host.strip_prefix('[') {
+        Some(v6) => {
+            return v6
+                .split(']')
+                .next()
+                .is_some_and(|ip| ip.parse::<std::net::Ipv6Addr>().is_ok());
+        }
+        None => match host.rsplit_once(':') {
+            Some((name, port)) if port.bytes().all(|b| b.is_ascii_digit()) => name,
+            _ => host,
+        },
+    };
+    let name = name.trim_end_matches('.');
+    name.eq_ignore_ascii_case("localhost")
+        || name
+            .len()
+            .checked_sub(".localhost".len())
+            .is_some_and(|cut| {
+                name.is_char_boundary(cut) && name[cut..].eq_ignore_ascii_case(".localhost")
+            })
+        || name.parse::<std::net::Ipv4Addr>().is_ok()
+}
+
+/// Compares in time that does not depend on where the texts differ.
+fn same_secret(given: &str, token: &str) -> bool {
+    given.len() == token.len()
+        && given
+            .bytes()
+            .zip(token.bytes())
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0
+}
 
 /// Answers an admin request (`rest` is the path after the prefix).
 pub(crate) fn answer(
@@ -37,7 +140,7 @@ pub(crate) fn answer(
     match (rest.trim_end_matches('/'), get, method) {
         ("/status", true, _) => json_response(StatusCode::OK, state.live.status_json()),
         ("/requests", true, _) => {
-            let filter = filter(query);
+            let filter = filter(query, state.config.journal_secrets);
             let list = state.journal.list(&filter);
             json_response(StatusCode::OK, to_vec(&list))
         }
@@ -72,13 +175,22 @@ fn json_response(status: StatusCode, body: Vec<u8>) -> Response<Full<Bytes>> {
     res
 }
 
-fn filter(query: Option<&str>) -> Filter {
-    let mut f = Filter::default();
+fn filter(query: Option<&str>, secrets: bool) -> Filter {
+    let mut f = Filter {
+        secrets,
+        ..Filter::default()
+    };
     for (k, v) in form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
         match k.as_ref() {
             "unmatched" => f.unmatched = Some(v != "false"),
             "method" => f.method = Some(v.into_owned()),
             "path" => f.path = Some(v.into_owned()),
+            "after" => f.after = v.parse().ok(),
+            "limit" => {
+                if let Ok(n) = v.parse() {
+                    f.limit = Filter::page(n);
+                }
+            }
             _ => {}
         }
     }

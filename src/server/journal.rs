@@ -1,6 +1,8 @@
 //! The request journal: the last N requests, what answered them or why
-//! nothing did, and their contract violations. Bounded (oldest dropped
-//! first).
+//! nothing did, and their contract violations. Bounded in entries and in
+//! bytes (oldest dropped first); each entry keeps at most the first
+//! [`TARGET_SHOWN`], [`HEADERS_SHOWN`] and [`BODY_SHOWN`] bytes of its
+//! request and says what it cut. Listings come a page at a time.
 //!
 //! An entry copies the request into one compact buffer rather than keeping
 //! hyper's header map, URI and body: those are slices of the connection's
@@ -21,6 +23,22 @@ use crate::validate::Violation;
 
 /// Bodies longer than this are cut in journal listings.
 const BODY_SHOWN: usize = 4096;
+
+/// Request targets (`path?query`) longer than this are cut.
+const TARGET_SHOWN: usize = 8 * 1024;
+
+/// Header text (`name: value` lines) past this is left out.
+const HEADERS_SHOWN: usize = 16 * 1024;
+
+/// What an entry costs besides its buffer (its fields, the ring's slot).
+const ENTRY_OVERHEAD: usize = 160;
+
+/// Entries a listing returns by default, and at most.
+const PAGE: usize = 100;
+const MAX_PAGE: usize = 1000;
+
+/// What the admin API shows instead of a credential.
+const REDACTED: &str = "[redacted]";
 
 /// What the journal copies of a request, held (not copied) until the
 /// answer is done: the copy is made once, under the journal's lock, into
@@ -60,6 +78,9 @@ struct Snapshot {
     headers_end: usize,
     body_end: usize,
     body_bytes: usize,
+    /// Bytes of the target and of the header lines left out.
+    target_cut: usize,
+    headers_cut: usize,
 }
 
 /// A recycled buffer larger than this is let go rather than kept in the
@@ -73,9 +94,19 @@ impl Snapshot {
         let headers = seen.map(|s| &s.headers);
         let body = seen.map_or(&[][..], |s| &s.body[..]);
         let shown = &body[..body.len().min(BODY_SHOWN)];
-        buf.extend_from_slice(target.as_bytes());
+        let mut target_end = target.len().min(TARGET_SHOWN);
+        while !target.is_char_boundary(target_end) {
+            target_end -= 1;
+        }
+        buf.extend_from_slice(&target.as_bytes()[..target_end]);
         let path_end = buf.len();
+        let mut headers_cut = 0;
         for (name, value) in headers.into_iter().flatten() {
+            let line = name.as_str().len() + 2 + value.len() + 1;
+            if buf.len() - path_end + line > HEADERS_SHOWN {
+                headers_cut += line;
+                continue;
+            }
             buf.extend_from_slice(name.as_str().as_bytes());
             buf.extend_from_slice(b": ");
             buf.extend_from_slice(value.as_bytes());
@@ -91,7 +122,14 @@ impl Snapshot {
             headers_end,
             body_end,
             body_bytes: body.len(),
+            target_cut: target.len() - target_end,
+            headers_cut,
         }
+    }
+
+    /// What the entry holds, for the journal's byte bound.
+    fn cost(&self) -> usize {
+        self.buf.capacity() + ENTRY_OVERHEAD
     }
 
     /// `path` and `query` of the request target.
@@ -154,6 +192,7 @@ impl Entry {
 #[derive(Debug)]
 pub(crate) struct Journal {
     capacity: usize,
+    max_bytes: usize,
     /// Wall-clock and monotonic time at creation, to date entries.
     epoch: (SystemTime, Instant),
     inner: Mutex<Inner>,
@@ -163,20 +202,74 @@ pub(crate) struct Journal {
 struct Inner {
     entries: VecDeque<Entry>,
     next_id: u64,
+    /// What the entries cost together (see [`Snapshot::cost`]).
+    bytes: usize,
 }
 
 /// `GET /__mock/requests` filters.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Filter {
     pub unmatched: Option<bool>,
     pub method: Option<String>,
     pub path: Option<String>,
+    /// Only entries with a larger id (the page after the one that ended
+    /// there).
+    pub after: Option<u64>,
+    /// Entries in one page.
+    pub limit: usize,
+    /// Show credentials as sent rather than redacted.
+    pub secrets: bool,
+}
+
+impl Default for Filter {
+    fn default() -> Self {
+        Self {
+            unmatched: None,
+            method: None,
+            path: None,
+            after: None,
+            limit: PAGE,
+            secrets: false,
+        }
+    }
+}
+
+impl Filter {
+    /// Clamps a requested page size to what a listing returns at most.
+    pub fn page(limit: usize) -> usize {
+        limit.clamp(1, MAX_PAGE)
+    }
+
+    fn keeps(&self, e: &Entry) -> bool {
+        self.after.is_none_or(|after| e.id > after)
+            && self.unmatched.is_none_or(|u| u != e.matched)
+            && self
+                .method
+                .as_ref()
+                .is_none_or(|m| m.eq_ignore_ascii_case(e.method.as_str()))
+            && self.path.as_ref().is_none_or(|p| p == e.request.target().0)
+    }
+}
+
+/// A header whose value is a credential: `Authorization`, `Cookie` and
+/// the like, and headers named like `*-Key`, `*-Token`, `*Secret*`.
+fn is_secret(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    matches!(
+        name.as_str(),
+        "authorization" | "proxy-authorization" | "cookie" | "set-cookie"
+    ) || name.ends_with("key")
+        || name.ends_with("token")
+        || name.contains("secret")
+        || name.contains("password")
 }
 
 impl Journal {
-    pub fn new(capacity: usize) -> Self {
+    /// Keeps at most `capacity` entries costing at most `max_bytes`.
+    pub fn new(capacity: usize, max_bytes: usize) -> Self {
         Self {
             capacity,
+            max_bytes,
             epoch: (SystemTime::now(), Instant::now()),
             inner: Mutex::new(Inner::default()),
         }
@@ -207,8 +300,7 @@ impl Journal {
         let mut inner = self.lock();
         let buf = if inner.entries.len() >= self.capacity {
             inner
-                .entries
-                .pop_front()
+                .pop_oldest()
                 .map(|old| old.request.buf)
                 .filter(|b| b.capacity() <= KEPT_BUFFER)
                 .unwrap_or_default()
@@ -217,17 +309,24 @@ impl Journal {
         };
         let id = inner.next_id;
         inner.next_id += 1;
+        let request = Snapshot::fill(buf, target, seen.as_ref(), transaction);
+        inner.bytes += request.cost();
         inner.entries.push_back(Entry {
             id,
             at,
             method: method.clone(),
-            request: Snapshot::fill(buf, target, seen.as_ref(), transaction),
+            request,
             status,
             matched: transaction.is_some(),
             problem,
             violations,
             micros,
         });
+        // The byte bound: the oldest go until the rest fit (the newest
+        // always stays).
+        while inner.bytes > self.max_bytes && inner.entries.len() > 1 {
+            inner.pop_oldest();
+        }
         drop(inner);
         // The request's header map and body go back to hyper outside the
         // lock.
@@ -235,31 +334,30 @@ impl Journal {
     }
 
     pub fn clear(&self) {
-        self.lock().entries.clear();
+        let mut inner = self.lock();
+        inner.entries.clear();
+        inner.bytes = 0;
     }
 
-    /// The entries that pass `filter`, oldest first, as JSON.
+    /// One page of the entries that pass `filter`, oldest first, as JSON:
+    /// at most `filter.limit` entries, and where the next page starts
+    /// (`next_after`, `null` on the last page).
     pub fn list(&self, filter: &Filter) -> Value {
         let inner = self.lock();
-        let entries: Vec<Value> = inner
-            .entries
-            .iter()
-            .filter(|e| {
-                filter.unmatched.is_none_or(|u| u != e.matched)
-                    && filter
-                        .method
-                        .as_ref()
-                        .is_none_or(|m| m.eq_ignore_ascii_case(e.method.as_str()))
-                    && filter
-                        .path
-                        .as_ref()
-                        .is_none_or(|p| p == e.request.target().0)
-            })
-            .map(|e| entry_json(e, self.wall_clock(e.at)))
+        let mut kept = inner.entries.iter().filter(|e| filter.keeps(e));
+        let entries: Vec<Value> = kept
+            .by_ref()
+            .take(filter.limit)
+            .map(|e| entry_json(e, self.wall_clock(e.at), filter.secrets))
             .collect();
+        let more = kept.next().is_some();
+        let last = entries.last().and_then(|e| e["id"].as_u64());
         serde_json::json!({
             "count": entries.len(),
             "capacity": self.capacity,
+            "bytes": inner.bytes,
+            "max_bytes": self.max_bytes,
+            "next_after": if more { last } else { None },
             "requests": entries,
         })
     }
@@ -273,6 +371,14 @@ impl Journal {
     }
 }
 
+impl Inner {
+    fn pop_oldest(&mut self) -> Option<Entry> {
+        let old = self.entries.pop_front()?;
+        self.bytes = self.bytes.saturating_sub(old.request.cost());
+        Some(old)
+    }
+}
+
 #[derive(Serialize)]
 struct EntryJson<'a> {
     id: u64,
@@ -281,6 +387,11 @@ struct EntryJson<'a> {
     path: &'a str,
     query: Option<&'a str>,
     headers: Vec<(String, String)>,
+    /// Bytes of the target and of header lines left out of the entry.
+    #[serde(skip_serializing_if = "is_zero")]
+    target_cut: usize,
+    #[serde(skip_serializing_if = "is_zero")]
+    headers_cut: usize,
     body: Option<String>,
     body_bytes: usize,
     status: u16,
@@ -291,7 +402,11 @@ struct EntryJson<'a> {
     micros: u64,
 }
 
-fn entry_json(e: &Entry, at: SystemTime) -> Value {
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
+fn entry_json(e: &Entry, at: SystemTime, secrets: bool) -> Value {
     let body = e.request.body();
     let body = (!body.is_empty()).then(|| String::from_utf8_lossy(body).into_owned());
     let (path, query) = e.request.target();
@@ -301,7 +416,19 @@ fn entry_json(e: &Entry, at: SystemTime) -> Value {
         method: e.method.as_str(),
         path,
         query,
-        headers: e.request.headers().collect(),
+        headers: e
+            .request
+            .headers()
+            .map(|(name, value)| {
+                if !secrets && is_secret(&name) {
+                    (name, REDACTED.to_string())
+                } else {
+                    (name, value)
+                }
+            })
+            .collect(),
+        target_cut: e.request.target_cut,
+        headers_cut: e.request.headers_cut,
         body,
         body_bytes: e.request.body_bytes,
         status: e.status,
@@ -393,7 +520,7 @@ mod tests {
 
     #[test]
     fn a_recycled_entry_keeps_nothing_of_the_evicted_one() {
-        let journal = Journal::new(1);
+        let journal = Journal::new(1, 1 << 20);
         let mut headers = HeaderMap::new();
         headers.insert("x-long", "v".repeat(300).parse().unwrap());
         let seen = Seen {

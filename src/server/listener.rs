@@ -63,8 +63,22 @@ pub(crate) async fn serve_state(
         // bodies are small; the copy costs less than the vectored path.
         .writev(false);
     let graceful = GracefulShutdown::new();
+    // The connection limit: a connection holds a permit for its life; at
+    // the limit, new ones wait in the listen queue (not accepted, so they
+    // take no file descriptor).
+    let slots = Arc::new(tokio::sync::Semaphore::new(
+        state.config.max_connections.max(1),
+    ));
+    let mut accept_errors = AcceptErrors::default();
     tokio::pin!(shutdown);
     loop {
+        let permit = tokio::select! {
+            permit = slots.clone().acquire_owned() => match permit {
+                Ok(permit) => permit,
+                Err(_) => break,
+            },
+            () = &mut shutdown => break,
+        };
         tokio::select! {
             accepted = listener.accept() => {
                 let (stream, _) = match accepted {
@@ -72,7 +86,7 @@ pub(crate) async fn serve_state(
                     Err(e) => {
                         // Out of file descriptors and the like: keep going,
                         // without spinning.
-                        eprintln!("apib-mock: accept failed: {e}");
+                        accept_errors.report(&e);
                         tokio::time::sleep(Duration::from_millis(50)).await;
                         continue;
                     }
@@ -98,6 +112,7 @@ pub(crate) async fn serve_state(
                     // Client resets and timeouts end the connection; they
                     // are not server errors.
                     let _ = conn.await;
+                    drop(permit);
                 });
             }
             () = &mut shutdown => break,
@@ -110,6 +125,34 @@ pub(crate) async fn serve_state(
     }
     state.log.flush();
     Ok(())
+}
+
+/// Failed accepts (out of file descriptors, mostly), said on stderr at
+/// most once a second with how many there were, so a flood of them cannot
+/// flood the terminal.
+#[derive(Default)]
+struct AcceptErrors {
+    last: Option<std::time::Instant>,
+    unsaid: u64,
+}
+
+impl AcceptErrors {
+    fn report(&mut self, e: &std::io::Error) {
+        self.unsaid += 1;
+        let now = std::time::Instant::now();
+        if self
+            .last
+            .is_none_or(|last| now.duration_since(last) >= Duration::from_secs(1))
+        {
+            eprintln!(
+                "apib-mock: {} connection{} not accepted: {e}",
+                self.unsaid,
+                if self.unsaid == 1 { "" } else { "s" }
+            );
+            self.last = Some(now);
+            self.unsaid = 0;
+        }
+    }
 }
 
 /// What one connection's requests share: the server's state and the

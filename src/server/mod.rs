@@ -11,6 +11,7 @@ mod cors;
 mod coverage;
 mod deadline;
 mod journal;
+mod limits;
 mod listener;
 mod log;
 mod problem;

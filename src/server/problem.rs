@@ -41,6 +41,16 @@ pub(crate) enum Problem {
     BodyTooLarge,
     /// `--strict`: the request breaks the contract of the route it hit.
     ContractViolation,
+    /// The request's framing is broken (a malformed chunked body).
+    BadRequest,
+    /// The body did not arrive within the body timeout.
+    BodyTimeout,
+    /// The memory budget for request bodies is spent: try again shortly.
+    Overloaded,
+    /// The admin API refuses a cross-origin or rebound request.
+    AdminForbidden,
+    /// The admin API needs its token.
+    AdminUnauthorized,
 }
 
 impl Problem {
@@ -51,8 +61,14 @@ impl Problem {
             Problem::PreferenceUnsatisfied | Problem::ContractViolation => {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
-            Problem::BadPercentEncoding | Problem::InvalidJson => StatusCode::BAD_REQUEST,
+            Problem::BadPercentEncoding | Problem::InvalidJson | Problem::BadRequest => {
+                StatusCode::BAD_REQUEST
+            }
             Problem::BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Problem::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
+            Problem::Overloaded => StatusCode::SERVICE_UNAVAILABLE,
+            Problem::AdminForbidden => StatusCode::FORBIDDEN,
+            Problem::AdminUnauthorized => StatusCode::UNAUTHORIZED,
         }
     }
 
@@ -66,6 +82,11 @@ impl Problem {
             Problem::InvalidJson => "invalid-json",
             Problem::BodyTooLarge => "body-too-large",
             Problem::ContractViolation => "contract-violation",
+            Problem::BadRequest => "bad-request",
+            Problem::BodyTimeout => "body-timeout",
+            Problem::Overloaded => "overloaded",
+            Problem::AdminForbidden => "admin-forbidden",
+            Problem::AdminUnauthorized => "admin-unauthorized",
         }
     }
 
@@ -80,6 +101,13 @@ impl Problem {
             Problem::InvalidJson => "The request body is declared as JSON but does not parse",
             Problem::BodyTooLarge => "The request body is larger than the server accepts",
             Problem::ContractViolation => "The request breaks the contract of the route it hit",
+            Problem::BadRequest => "The request is malformed",
+            Problem::BodyTimeout => "The request body did not arrive in time",
+            Problem::Overloaded => {
+                "The server holds as many request bodies as it may; try again shortly"
+            }
+            Problem::AdminForbidden => "The admin API answers this machine's own tools only",
+            Problem::AdminUnauthorized => "The admin API needs its token",
         }
     }
 
@@ -107,6 +135,21 @@ impl Problem {
             "none"
         };
         h.insert(MATCH_HEADER, HeaderValue::from_static(matched));
+        match self {
+            Problem::Overloaded => {
+                h.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            }
+            Problem::AdminUnauthorized => {
+                h.insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Bearer realm=\"apib-mock admin\""),
+                );
+            }
+            Problem::BodyTimeout => {
+                h.insert(header::CONNECTION, HeaderValue::from_static("close"));
+            }
+            _ => {}
+        }
         res
     }
 }

@@ -1,11 +1,14 @@
 //! The request handler: hyper request → `RecordedRequest` → matching →
 //! documented response (or a problem). Callable without a socket.
 
+use std::future::Future as _;
+use std::pin::Pin;
 use std::sync::Arc;
-use std::time::Instant;
+use std::task::Poll;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::Full;
 use hyper::body::Body;
 use hyper::header::{self, HeaderName, HeaderValue};
 use hyper::{Method, Request, Response};
@@ -14,6 +17,7 @@ use serde_json::json;
 use super::admin;
 use super::cors;
 use super::journal::{Journal, Record, Seen};
+use super::limits::{BodyBudget, Held};
 use super::log::{RequestLine, RequestLog};
 use super::problem::Problem;
 use crate::contract::{Contract, ExpectedBody};
@@ -41,6 +45,24 @@ pub struct ServeConfig {
     pub admin_prefix: Option<String>,
     /// Requests the journal keeps (0: no journal).
     pub journal_size: usize,
+    /// Bytes the journal keeps, all entries together (the oldest go
+    /// first); each entry's headers, target and body are cut as well.
+    pub journal_bytes: usize,
+    /// Show credentials (`Authorization`, `Cookie`, `*-Key`, `*-Token`,
+    /// `*Secret*` headers) in the admin API's journal instead of
+    /// `[redacted]`.
+    pub journal_secrets: bool,
+    /// The admin API answers only requests with `Authorization: Bearer`
+    /// this token (needed when the server listens beyond loopback).
+    pub admin_token: Option<String>,
+    /// Connections served at once; more wait in the listen queue.
+    pub max_connections: usize,
+    /// Bytes of request bodies held in memory at once, all requests
+    /// together; a body past it is answered `503` with `Retry-After`.
+    pub body_budget: usize,
+    /// Time a client may take to send a request body once its headers
+    /// are in (plus one second per MiB declared); `408` after it.
+    pub body_timeout: std::time::Duration,
 }
 
 impl Default for ServeConfig {
@@ -52,6 +74,12 @@ impl Default for ServeConfig {
             log: super::log::LogFormat::Off,
             admin_prefix: Some(super::admin::DEFAULT_PREFIX.to_string()),
             journal_size: 1000,
+            journal_bytes: 32 << 20,
+            journal_secrets: false,
+            admin_token: None,
+            max_connections: super::limits::default_max_connections(),
+            body_budget: 256 << 20,
+            body_timeout: std::time::Duration::from_secs(10),
         }
     }
 }
@@ -66,6 +94,8 @@ pub(crate) struct State {
     pub log: RequestLog,
     /// The last requests, for the admin API; survives reloads.
     pub journal: Journal,
+    /// The bytes of request bodies held now, against `body_budget`.
+    pub budget: BodyBudget,
 }
 
 impl State {
@@ -73,7 +103,8 @@ impl State {
         Arc::new(State {
             live,
             log: RequestLog::start(config.log),
-            journal: Journal::new(config.journal_size),
+            journal: Journal::new(config.journal_size, config.journal_bytes),
+            budget: BodyBudget::new(config.body_budget),
             config,
         })
     }
@@ -114,48 +145,149 @@ where
         && (rest.is_empty() || rest.starts_with('/'))
     {
         let contract = state.live.contract();
-        let res = admin::answer(state, &contract, &method, rest, uri.query());
+        let res = match admin::admit(state.config.admin_token.as_deref(), &headers) {
+            Ok(()) => admin::answer(state, &contract, &method, rest, uri.query()),
+            Err(refused) => refused,
+        };
         return finish(state, &contract, (res, Answer::Admin), &head, started, None);
     }
 
-    // A body of known length (`Content-Length`, which hyper holds the body
-    // to) is refused before it is read when too large, and read without
-    // counting; only a body of unknown length (chunked) is counted.
-    let bytes = match body.size_hint().exact() {
-        Some(n) if n > state.config.max_body as u64 => None,
-        Some(_) => read_body(body).await,
-        None => read_body(Limited::new(body, state.config.max_body)).await,
-    };
+    let body = read_body(state, body, started).await;
     let contract = state.live.guard();
-    let answered = match &bytes {
-        Some(bytes) => answer(state, &contract, &method, &uri, found, bytes),
-        None => too_large(state),
+    let (answered, bytes) = match body {
+        Ok((bytes, _held)) => (
+            answer(state, &contract, &method, &uri, found, &bytes),
+            bytes,
+        ),
+        Err(refused) => (refused.answer(state), Bytes::new()),
     };
     let seen = state.journal.enabled().then(|| Seen {
         headers,
-        body: bytes.unwrap_or_default(),
+        body: bytes,
     });
     finish(state, &contract, answered, &head, started, seen)
 }
 
-/// The whole body, or `None` when it cannot be read (past `Limited`'s
-/// limit, or the client went away). Most bodies arrive as one frame (or
-/// none): those are returned as they are, without `collect`'s list of
-/// frames.
-async fn read_body<B>(body: B) -> Option<Bytes>
+/// Why a request body was not read whole.
+#[derive(Debug)]
+enum BodyRefused {
+    /// Past `--max-body`.
+    TooLarge,
+    /// The budget for bodies held in memory is spent.
+    Overloaded,
+    /// Not all there by the body deadline.
+    TimedOut,
+    /// Broken framing (a malformed chunk), or the client went away.
+    Malformed(String),
+}
+
+impl BodyRefused {
+    fn answer(&self, state: &State) -> (Response<Full<Bytes>>, Answer) {
+        match self {
+            BodyRefused::TooLarge => too_large(state),
+            BodyRefused::Overloaded => miss(
+                Problem::Overloaded,
+                format!(
+                    "{} bytes of request bodies are held already (--body-budget)",
+                    state.config.body_budget
+                ),
+                json!({ "budget": state.config.body_budget }),
+            ),
+            BodyRefused::TimedOut => miss(
+                Problem::BodyTimeout,
+                format!(
+                    "the body did not arrive within {:?} (--body-timeout, plus a second per MiB)",
+                    state.config.body_timeout
+                ),
+                json!({}),
+            ),
+            BodyRefused::Malformed(why) => miss(
+                Problem::BadRequest,
+                format!("the request body cannot be read: {why}"),
+                json!({}),
+            ),
+        }
+    }
+}
+
+/// The time a body may take past `--body-timeout`: a second per MiB.
+fn body_allowance(bytes: u64) -> Duration {
+    Duration::from_secs(bytes >> 20)
+}
+
+/// The whole body, held against the body budget (the `Held` gives its
+/// bytes back when dropped), or why not.
+///
+/// A body of known length (`Content-Length`) is refused before it is read
+/// when too large, and its length is taken from the budget at once; a
+/// body of unknown length (chunked) is counted as it comes. The deadline
+/// costs a timer only when the body is not already there: most bodies
+/// come in the same read as the head, and their first poll returns them.
+/// Most bodies are one frame (or none): those are returned as they are,
+/// without joining frames.
+async fn read_body<B>(
+    state: &State,
+    body: B,
+    started: Instant,
+) -> Result<(Bytes, Held), BodyRefused>
 where
     B: Body<Data = Bytes>,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
+    let mut held = state.budget.hold();
     if body.is_end_stream() {
-        return Some(Bytes::new());
+        return Ok((Bytes::new(), held));
     }
+    let max = state.config.max_body;
+    let declared = body.size_hint().exact();
+    if let Some(n) = declared {
+        let n = usize::try_from(n).map_err(|_| BodyRefused::TooLarge)?;
+        if n > max {
+            return Err(BodyRefused::TooLarge);
+        }
+        if !state.budget.grow(&mut held, n) {
+            return Err(BodyRefused::Overloaded);
+        }
+    }
+    let mut deadline = started + state.config.body_timeout + body_allowance(declared.unwrap_or(0));
     let mut body = std::pin::pin!(body);
+    let mut sleep: Option<Pin<Box<tokio::time::Sleep>>> = None;
     let mut whole = Bytes::new();
     let mut more: Option<bytes::BytesMut> = None;
-    while let Some(frame) = body.frame().await {
-        let Ok(data) = frame.ok()?.into_data() else {
+    let mut total = 0usize;
+    loop {
+        let frame = std::future::poll_fn(|cx| match body.as_mut().poll_frame(cx) {
+            Poll::Ready(frame) => Poll::Ready(Ok(frame)),
+            Poll::Pending => {
+                let timer = sleep
+                    .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline.into())));
+                match timer.as_mut().poll(cx) {
+                    Poll::Ready(()) => Poll::Ready(Err(BodyRefused::TimedOut)),
+                    Poll::Pending => Poll::Pending,
+                }
+            }
+        })
+        .await?;
+        let Some(frame) = frame else {
+            break;
+        };
+        let frame = frame.map_err(|e| BodyRefused::Malformed(e.into().to_string()))?;
+        let Ok(data) = frame.into_data() else {
             continue; // trailers
         };
+        total = total.saturating_add(data.len());
+        if total > max {
+            return Err(BodyRefused::TooLarge);
+        }
+        if declared.is_none() {
+            if !state.budget.grow(&mut held, data.len()) {
+                return Err(BodyRefused::Overloaded);
+            }
+            deadline = started + state.config.body_timeout + body_allowance(total as u64);
+            if let Some(timer) = &mut sleep {
+                timer.as_mut().reset(deadline.into());
+            }
+        }
         match &mut more {
             None if whole.is_empty() => whole = data,
             None => {
@@ -173,7 +305,7 @@ where
             break;
         }
     }
-    Some(more.map_or(whole, bytes::BytesMut::freeze))
+    Ok((more.map_or(whole, bytes::BytesMut::freeze), held))
 }
 
 /// What the log, CORS and the journal need of a request once it is
@@ -199,6 +331,7 @@ fn finish(
         tx.add_served(1);
     }
     if let Some(origin) = &head.origin
+        && !matches!(answer, Answer::Admin)
         && !res
             .headers()
             .contains_key(header::ACCESS_CONTROL_ALLOW_ORIGIN)

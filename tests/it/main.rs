@@ -13,6 +13,7 @@ mod mson_fixtures;
 mod properties;
 mod reload;
 mod robustness;
+mod security;
 mod serve;
 mod serve_binary;
 mod snapshots_diag;
