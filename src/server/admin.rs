@@ -13,7 +13,7 @@
 //! under it is refused at load.
 //!
 //! The journal holds what the app sent, credentials included, so the admin
-//! API answers this machine's own tools only ([`admit`]): no CORS (a web
+//! API answers this machine's own tools only ([`refusal`]): no CORS (a web
 //! page cannot read it, a preflight is refused), a `Host` that names this
 //! machine (a page on a rebound DNS name is refused), and a bearer token
 //! when one is set (always when the server listens beyond loopback).
@@ -32,8 +32,9 @@ use crate::contract::Contract;
 /// The default prefix.
 pub const DEFAULT_PREFIX: &str = "/__mock";
 
-/// Whether a request may use the admin API: `Err` is the refusal to send.
-pub(crate) fn admit(token: Option<&str>, headers: &HeaderMap) -> Result<(), Response<Full<Bytes>>> {
+/// Why a request may not use the admin API: the refusal to send, or
+/// `None` when it may.
+pub(crate) fn refusal(token: Option<&str>, headers: &HeaderMap) -> Option<Response<Full<Bytes>>> {
     let host = headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
@@ -45,15 +46,17 @@ pub(crate) fn admit(token: Option<&str>, headers: &HeaderMap) -> Result<(), Resp
             .and_then(|h| h.strip_prefix("Bearer "))
             .map(str::trim);
         if !given.is_some_and(|given| same_secret(given, token)) {
-            return Err(Problem::AdminUnauthorized.response(
-                "send the admin token as `Authorization: Bearer TOKEN` (printed by `serve` \
+            return Some(
+                Problem::AdminUnauthorized.response(
+                    "send the admin token as `Authorization: Bearer TOKEN` (printed by `serve` \
                  at start, or set with --admin-token)"
-                    .into(),
-                json!({}),
-            ));
+                        .into(),
+                    json!({}),
+                ),
+            );
         }
     } else if !host.is_empty() && !names_this_machine(host) {
-        return Err(Problem::AdminForbidden.response(
+        return Some(Problem::AdminForbidden.response(
             format!(
                 "Host `{host}` does not name this machine: the admin API answers requests \
                  to localhost or an IP address only (a DNS rebinding page is refused); \
@@ -69,7 +72,7 @@ pub(crate) fn admit(token: Option<&str>, headers: &HeaderMap) -> Result<(), Resp
                 .is_some_and(|o| o.eq_ignore_ascii_case(host))
         });
         if !same {
-            return Err(Problem::AdminForbidden.response(
+            return Some(Problem::AdminForbidden.response(
                 format!(
                     "a request from the web page at `{}` may not use the admin API \
                      (it is same-origin only: the journal holds credentials)",
@@ -83,12 +86,12 @@ pub(crate) fn admit(token: Option<&str>, headers: &HeaderMap) -> Result<(), Resp
         .get("sec-fetch-site")
         .is_some_and(|v| !matches!(v.as_bytes(), b"same-origin" | b"none"));
     if fetched_cross_site {
-        return Err(Problem::AdminForbidden.response(
+        return Some(Problem::AdminForbidden.response(
             "a cross-site request may not use the admin API".into(),
             json!({}),
         ));
     }
-    Ok(())
+    None
 }
 
 /// `localhost`, `*.localhost` or an IP address, with or without a port: a

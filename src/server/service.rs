@@ -145,10 +145,8 @@ where
         && (rest.is_empty() || rest.starts_with('/'))
     {
         let contract = state.live.contract();
-        let res = match admin::admit(state.config.admin_token.as_deref(), &headers) {
-            Ok(()) => admin::answer(state, &contract, &method, rest, uri.query()),
-            Err(refused) => refused,
-        };
+        let res = admin::refusal(state.config.admin_token.as_deref(), &headers)
+            .unwrap_or_else(|| admin::answer(state, &contract, &method, rest, uri.query()));
         return finish(state, &contract, (res, Answer::Admin), &head, started, None);
     }
 
