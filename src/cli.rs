@@ -112,6 +112,10 @@ pub struct ServeArgs {
     /// (KiB, MiB, KB, MB).
     #[arg(long, default_value = "10MiB", value_parser = parse_size)]
     pub max_body: usize,
+    /// Largest spec file read, and largest spec once its includes are
+    /// spliced in: bytes, or with a unit (KiB, MiB, KB, MB).
+    #[arg(long, default_value = "32MiB", value_parser = parse_size)]
+    pub max_spec_size: usize,
     /// Time a client may take to send its request headers: seconds
     /// (`10`, `1.5`) or a duration (`500ms`, `2m`).
     #[arg(long, default_value = "10", value_parser = parse_duration)]
@@ -310,7 +314,12 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         }
     });
     let mut err = std::io::stderr().lock();
-    let prepared = server::prepare(&args.specs, args.strict, admin_prefix.as_deref());
+    let prepared = server::prepare_with(
+        &args.specs,
+        args.strict,
+        admin_prefix.as_deref(),
+        load::SpecLimits::with_max_spec_size(args.max_spec_size),
+    );
     let diagnostics = match &prepared {
         Ok(startup) => &startup.diagnostics[..],
         Err(e) => e.diagnostics(),

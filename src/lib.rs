@@ -53,12 +53,12 @@ mod verify;
 
 pub use blueprint::{Blueprint, Transaction};
 pub use diag::{Diagnostic, Severity, SourceFile};
-pub use load::LoadError;
+pub use load::{LoadError, SpecLimits};
 pub use mock_server::{MockServer, MockServerBuilder, StartError};
 pub use reload::{Diff, ErrorRecord, LiveContract, Outcome as ReloadOutcome, ReloadRecord};
 pub use server::{
     Coverage, CoveredTransaction, DEFAULT_PREFIX as DEFAULT_ADMIN_PREFIX, LogFormat,
-    ReceivedRequest, RunningServer, ServeConfig, Startup, StartupError, prepare,
+    ReceivedRequest, RunningServer, ServeConfig, Startup, StartupError, prepare, prepare_with,
 };
 
 /// Internals for the project's own benches, fuzz targets and tests: not a

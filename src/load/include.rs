@@ -6,8 +6,12 @@
 //! line's origin so that diagnostics name the included file and its own
 //! line numbers. Paths are relative to the including file, includes nest,
 //! and neither a cycle nor a path outside the root file's directory is
-//! followed: both are located errors.
+//! followed: both are located errors. So is an include bomb (files that
+//! include each other many times over): the assembled text may not grow
+//! past the spec size limit, nor splice more than [`MAX_INCLUDES`] files,
+//! and each file is read once however often it is included.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, LazyLock};
 
@@ -21,6 +25,9 @@ static DIRECTIVE: LazyLock<Regex> =
 /// Includes nest at most this deep (a cycle is caught before; this bounds
 /// a long chain of distinct files).
 const MAX_DEPTH: usize = 32;
+
+/// Directives one spec may expand, all files together.
+const MAX_INCLUDES: usize = 10_000;
 
 /// Whether `text` may hold a directive (cheap test before the real work).
 pub(super) fn has_directive(text: &str) -> bool {
@@ -37,7 +44,8 @@ pub(super) struct Assembled {
 }
 
 /// Splices the includes of `root` (named `name`, read from `path`).
-pub(super) fn assemble(name: &str, path: &Path, text: String) -> Assembled {
+/// The assembled text may not grow past `max_size` bytes.
+pub(super) fn assemble(name: &str, path: &Path, text: String, max_size: usize) -> Assembled {
     let root_dir = path
         .parent()
         .map(|d| {
@@ -55,6 +63,10 @@ pub(super) fn assemble(name: &str, path: &Path, text: String) -> Assembled {
         stack: path.canonicalize().ok().into_iter().collect(),
         included: Vec::new(),
         diagnostics: Vec::new(),
+        read: HashMap::new(),
+        expansions: 0,
+        max_size,
+        stopped: false,
     };
     let origin = Arc::new(SourceFile::new(name, text));
     a.expand(&origin, path, "");
@@ -74,9 +86,28 @@ struct Assembler {
     stack: Vec<PathBuf>,
     included: Vec<(PathBuf, u64)>,
     diagnostics: Vec<Diagnostic>,
+    /// Each file's text as read, by canonical path (read once however
+    /// often it is included), with the hash of its bytes.
+    read: HashMap<PathBuf, (Arc<SourceFile>, u64)>,
+    /// Directives expanded so far.
+    expansions: usize,
+    max_size: usize,
+    /// A bound was hit (and said): nothing more is spliced.
+    stopped: bool,
 }
 
 impl Assembler {
+    /// Stops at a bound, with an error at `at` in `origin` naming the
+    /// include chain that got there.
+    fn stop(&mut self, origin: &SourceFile, at: usize, what: String) {
+        let chain: Vec<String> = self.stack.iter().map(|p| short(p)).collect();
+        self.diagnostics.push(Diagnostic::error(
+            origin.location(at),
+            format!("{what} (include chain: {})", chain.join(" → ")),
+        ));
+        self.stopped = true;
+    }
+
     fn expand(&mut self, origin: &Arc<SourceFile>, path: &Path, indent: &str) {
         let text = origin.text();
         let mut offset = 0;
@@ -110,6 +141,17 @@ impl Assembler {
 
     /// Copies `text` (at `offset` in `origin`) with `indent` before it.
     fn copy(&mut self, origin: &Arc<SourceFile>, offset: usize, indent: &str, text: &str) {
+        if self.stopped {
+            return;
+        }
+        if self.out.len() + indent.len() + text.len() > self.max_size {
+            let limit = self.max_size;
+            return self.stop(
+                origin,
+                offset,
+                format!("the spec grows past {limit} bytes with its includes (--max-spec-size)"),
+            );
+        }
         self.map.push(self.out.len(), origin, offset, indent.len());
         self.out.push_str(indent);
         self.out.push_str(text);
@@ -123,6 +165,17 @@ impl Assembler {
         at: usize,
         indent: &str,
     ) {
+        if self.stopped {
+            return;
+        }
+        self.expansions += 1;
+        if self.expansions > MAX_INCLUDES {
+            return self.stop(
+                origin,
+                at,
+                format!("more than {MAX_INCLUDES} includes in one spec (an include bomb?)"),
+            );
+        }
         let mut error = |message: String| {
             self.diagnostics
                 .push(Diagnostic::error(origin.location(at), message));
@@ -156,31 +209,43 @@ impl Assembler {
             let chain: Vec<String> = self.stack[first..]
                 .iter()
                 .chain(std::iter::once(&canonical))
-                .map(|p| {
-                    p.file_name().map_or_else(
-                        || p.display().to_string(),
-                        |n| n.to_string_lossy().into_owned(),
-                    )
-                })
+                .map(|p| short(p))
                 .collect();
             return error(format!("include cycle: {}", chain.join(" → ")));
         }
-        let bytes = match std::fs::read(&path) {
-            Ok(b) => b,
-            Err(e) => return error(format!("cannot read `{target}`: {e}")),
+        let (child, hash) = match self.read.get(&canonical) {
+            Some((child, hash)) => (child.clone(), *hash),
+            None => {
+                let bytes = match super::read::read_bounded(&path, self.max_size) {
+                    Ok(b) => b,
+                    Err(e) => return error(format!("cannot include `{target}`: {e}")),
+                };
+                let hash = super::bytes_hash(&bytes);
+                let Ok(text) = String::from_utf8(bytes) else {
+                    return error(format!("`{target}` is not valid UTF-8; save it as UTF-8"));
+                };
+                let text = super::normalise_line_ends(text);
+                let child = Arc::new(SourceFile::new(path.display().to_string(), text));
+                self.read.insert(canonical.clone(), (child.clone(), hash));
+                (child, hash)
+            }
         };
-        let hash = super::bytes_hash(&bytes);
-        let Ok(text) = String::from_utf8(bytes) else {
-            return error(format!("`{target}` is not valid UTF-8; save it as UTF-8"));
-        };
-        let text = super::normalise_line_ends(text);
-        self.included.push((path.clone(), hash));
-        let child = Arc::new(SourceFile::new(path.display().to_string(), text));
+        if !self.included.iter().any(|(p, _)| *p == path) {
+            self.included.push((path.clone(), hash));
+        }
         self.stack.push(canonical);
         self.expand(&child, &path, indent);
         self.stack.pop();
-        if !self.out.ends_with('\n') {
+        if !self.stopped && !self.out.ends_with('\n') {
             self.out.push('\n');
         }
     }
+}
+
+/// A file's name, for an include chain.
+fn short(path: &Path) -> String {
+    path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
 }

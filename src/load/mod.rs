@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use thiserror::Error;
 
 mod include;
+mod read;
 
 use crate::blueprint::{self, Blueprint};
 use crate::diag::{Diagnostic, SourceFile};
@@ -27,6 +28,31 @@ pub struct Document {
     pub source: SourceFile,
     /// What it says.
     pub blueprint: Blueprint,
+}
+
+/// Bounds on what a load reads: a spec (or one of its includes) larger
+/// than this is an error, and so is a spec that grows past it once its
+/// includes are spliced in (an include bomb).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SpecLimits {
+    /// The most bytes of one spec file, and of one spec with its includes.
+    pub max_spec_size: usize,
+}
+
+impl Default for SpecLimits {
+    fn default() -> Self {
+        Self {
+            max_spec_size: 32 << 20,
+        }
+    }
+}
+
+impl SpecLimits {
+    /// Limits with `max_spec_size` bytes.
+    pub fn with_max_spec_size(max_spec_size: usize) -> Self {
+        Self { max_spec_size }
+    }
 }
 
 /// Every document of a load and every diagnostic, in file order.
@@ -77,6 +103,15 @@ pub enum LoadError {
         /// Why.
         source: std::io::Error,
     },
+    /// A spec named on the command line, or found in a directory, is not
+    /// one that may be read (not a regular file, or too large).
+    #[error("{path}: {why}")]
+    Refused {
+        /// The file.
+        path: String,
+        /// Why.
+        why: String,
+    },
 }
 
 /// Where the specs come from.
@@ -108,6 +143,14 @@ pub fn resolve(specs: &[String]) -> Result<SpecSource, LoadError> {
             }
         } else if path.is_file() {
             files.push(path.to_path_buf());
+        } else if let Ok(meta) = std::fs::metadata(path) {
+            return Err(LoadError::Refused {
+                path: spec.clone(),
+                why: format!(
+                    "it is a {}, not a regular file; only files are read as specs",
+                    read::describe(&meta.file_type())
+                ),
+            });
         } else if spec.contains(['*', '?', '[']) {
             let paths = glob::glob(spec).map_err(|source| LoadError::BadGlob {
                 pattern: spec.clone(),
@@ -155,8 +198,14 @@ fn collect_dir(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), LoadError> {
     Ok(())
 }
 
-/// Reads and parses every spec, then checks across files.
+/// Reads and parses every spec, then checks across files, within the
+/// default [`SpecLimits`].
 pub fn load(specs: &[String]) -> Result<Loaded, LoadError> {
+    load_with(specs, SpecLimits::default())
+}
+
+/// Reads and parses every spec within `limits`, then checks across files.
+pub fn load_with(specs: &[String], limits: SpecLimits) -> Result<Loaded, LoadError> {
     let mut loaded = Loaded::default();
     match resolve(specs)? {
         SpecSource::Embedded => {
@@ -165,12 +214,18 @@ pub fn load(specs: &[String]) -> Result<Loaded, LoadError> {
         SpecSource::Files(files) => {
             let mut hashes = Vec::new();
             for file in files {
-                let bytes = std::fs::read(&file).map_err(|source| LoadError::Io {
-                    path: file.display().to_string(),
-                    source,
+                let bytes = read::read_bounded(&file, limits.max_spec_size).map_err(|e| {
+                    let path = file.display().to_string();
+                    match e {
+                        read::ReadError::Io(source) => LoadError::Io { path, source },
+                        refused => LoadError::Refused {
+                            path,
+                            why: refused.to_string(),
+                        },
+                    }
                 })?;
                 hashes.push(bytes_hash(&bytes));
-                let (document, diagnostics, included) = parse_file(&file, &bytes);
+                let (document, diagnostics, included) = parse_file(&file, &bytes, limits);
                 loaded.files.push(file);
                 for (path, hash) in included {
                     loaded.files.push(path);
@@ -187,12 +242,13 @@ pub fn load(specs: &[String]) -> Result<Loaded, LoadError> {
     Ok(loaded)
 }
 
-/// The fingerprint `files` have now (a missing file counts as such):
-/// equal to [`Loaded::fingerprint`] when none of them changed since.
-pub fn current_fingerprint(files: &[PathBuf]) -> u64 {
+/// The fingerprint `files` have now (a missing or unreadable file counts
+/// as such): equal to [`Loaded::fingerprint`] when none of them changed
+/// since.
+pub fn current_fingerprint(files: &[PathBuf], limits: SpecLimits) -> u64 {
     let hashes: Vec<u64> = files
         .iter()
-        .map(|f| std::fs::read(f).map_or(0, |b| bytes_hash(&b)))
+        .map(|f| read::read_bounded(f, limits.max_spec_size).map_or(0, |b| bytes_hash(&b)))
         .collect();
     combine(files, &hashes)
 }
@@ -217,7 +273,11 @@ fn combine(files: &[PathBuf], hashes: &[u64]) -> u64 {
 
 /// Parses a spec file read from `path`, splicing its includes; also
 /// returns the included files with a hash of their bytes.
-pub fn parse_file(path: &Path, bytes: &[u8]) -> (Document, Vec<Diagnostic>, Vec<(PathBuf, u64)>) {
+pub fn parse_file(
+    path: &Path,
+    bytes: &[u8],
+    limits: SpecLimits,
+) -> (Document, Vec<Diagnostic>, Vec<(PathBuf, u64)>) {
     let name = path.display().to_string();
     let text = match std::str::from_utf8(bytes) {
         Ok(text) if include::has_directive(text) => text,
@@ -230,7 +290,12 @@ pub fn parse_file(path: &Path, bytes: &[u8]) -> (Document, Vec<Diagnostic>, Vec<
             return (doc, diags, Vec::new());
         }
     };
-    let assembled = include::assemble(&name, path, normalise_line_ends(text.to_string()));
+    let assembled = include::assemble(
+        &name,
+        path,
+        normalise_line_ends(text.to_string()),
+        limits.max_spec_size,
+    );
     let (blueprint, mut diagnostics) = blueprint::parse(&assembled.source);
     let mut all = assembled.diagnostics;
     all.append(&mut diagnostics);

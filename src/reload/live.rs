@@ -9,8 +9,8 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::AtomicU64;
-use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Instant, SystemTime};
+use std::sync::{Arc, Mutex, MutexGuard, mpsc};
+use std::time::{Duration, Instant, SystemTime};
 
 use arc_swap::ArcSwap;
 use serde::Serialize;
@@ -19,6 +19,19 @@ use tokio::sync::watch;
 use crate::contract::{CompiledTransaction, Contract};
 use crate::diag::Diagnostic;
 use crate::load::{self, Loaded};
+
+/// A save held back as possibly half-written is read again once its files
+/// have kept their size and modification time this long.
+pub const SETTLE: Duration = Duration::from_millis(400);
+
+/// A held-back save is read again after this long at most, however often
+/// its files still change.
+pub const LONGEST_HOLD: Duration = Duration::from_secs(3);
+
+/// Reading the specs may take this long; past it the reload is refused
+/// (the reading thread is left to finish alone), so a file system that
+/// hangs cannot wedge reloading.
+const READ_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The served contract and the history of its reloads.
 #[derive(Debug)]
@@ -34,6 +47,10 @@ pub struct LiveContract {
 #[derive(Debug)]
 struct State {
     specs: Vec<String>,
+    /// What a reload may read.
+    limits: load::SpecLimits,
+    /// Warnings of the specs served: a save with more is held back.
+    warnings: usize,
     files: Vec<PathBuf>,
     fingerprint: u64,
     loaded_at: SystemTime,
@@ -58,6 +75,8 @@ impl State {
     fn fresh(specs: Vec<String>, files: Vec<PathBuf>, fingerprint: u64) -> Self {
         State {
             specs,
+            limits: load::SpecLimits::default(),
+            warnings: 0,
             files,
             fingerprint,
             loaded_at: SystemTime::now(),
@@ -138,8 +157,15 @@ pub enum Outcome {
 
 impl LiveContract {
     /// Serves `contract`, loaded from `specs` (what reloads read again).
-    pub(crate) fn new(mut contract: Contract, specs: Vec<String>, loaded: &Loaded) -> Arc<Self> {
+    pub(crate) fn new(
+        mut contract: Contract,
+        specs: Vec<String>,
+        limits: load::SpecLimits,
+        loaded: &Loaded,
+    ) -> Arc<Self> {
         let mut state = State::fresh(specs, loaded.files.clone(), loaded.fingerprint);
+        state.limits = limits;
+        state.warnings = warning_count(loaded);
         contract.share_counters(&mut state.counters);
         Self::with_state(Arc::new(contract), state)
     }
@@ -198,40 +224,80 @@ impl LiveContract {
     /// Reads the specs again and, if they changed and still make a good
     /// contract, serves the new one. Blocking: run it off the request
     /// path.
+    ///
+    /// A save that makes the spec worse than the one served (errors, more
+    /// warnings such as a body that stopped being JSON, fewer routes or
+    /// transactions, an empty file) may be a file still being written: it
+    /// is held back until the files stop changing (size and modification
+    /// time the same across [`SETTLE`], for at most [`LONGEST_HOLD`]),
+    /// then read again and served or refused. A clean save is served at
+    /// once.
     pub fn reload(&self) -> Outcome {
-        let (specs, files, fingerprint, refused) = {
+        let started = Instant::now();
+        let outcome = match self.attempt(started, false) {
+            Attempt::Held(files) => {
+                wait_until_stable(&files);
+                match self.attempt(started, true) {
+                    Attempt::Done(outcome) => outcome,
+                    // Not held when settled.
+                    Attempt::Held(_) => Outcome::Unchanged,
+                }
+            }
+            Attempt::Done(outcome) => outcome,
+        };
+        if !matches!(outcome, Outcome::Unchanged) {
+            self.attempts.send_modify(|n| *n += 1);
+        }
+        outcome
+    }
+
+    /// One read of the specs: served, refused, unchanged, or held back
+    /// (unless `settled`) as a possibly half-written save.
+    fn attempt(&self, started: Instant, settled: bool) -> Attempt {
+        let (specs, limits, files, fingerprint, refused) = {
             let state = self.lock();
             (
                 state.specs.clone(),
+                state.limits,
                 state.files.clone(),
                 state.fingerprint,
                 state.refused,
             )
         };
-        let unchanged_roots = load::resolve(&specs)
-            .ok()
-            .is_some_and(|source| match source {
-                load::SpecSource::Files(roots) => roots.iter().all(|r| files.contains(r)),
-                load::SpecSource::Embedded => false,
-            });
-        if unchanged_roots && load::current_fingerprint(&files) == fingerprint {
-            return Outcome::Unchanged;
-        }
-        let started = Instant::now();
-        let outcome = match load::load(&specs) {
-            Err(e) => Err(refusal(&e.to_string(), Vec::new())),
-            Ok(loaded) if loaded.fingerprint == fingerprint && loaded.files == files => {
-                return Outcome::Unchanged;
+        let read = read_in_time(specs, limits, files.clone(), fingerprint);
+        let outcome = match read {
+            Read::Unchanged => return Attempt::Done(Outcome::Unchanged),
+            Read::TimedOut => Err(refusal(
+                &format!(
+                    "reading the specs took longer than {} s (a file system that hangs?); \
+                     the last good contract is still served",
+                    READ_TIMEOUT.as_secs()
+                ),
+                Vec::new(),
+            )),
+            Read::Failed(e) => Err(refusal(&e, Vec::new())),
+            Read::Loaded(loaded) if loaded.fingerprint == fingerprint && loaded.files == files => {
+                return Attempt::Done(Outcome::Unchanged);
             }
-            Ok(loaded) if refused == Some(loaded.fingerprint) => return Outcome::Unchanged,
-            Ok(loaded) => {
+            Read::Loaded(loaded) if refused == Some(loaded.fingerprint) => {
+                return Attempt::Done(Outcome::Unchanged);
+            }
+            Read::Loaded(loaded) => {
                 let print = loaded.fingerprint;
-                self.build(loaded, started).inspect_err(|_| {
-                    self.lock().refused = Some(print);
-                })
+                match self.build(*loaded, started, settled) {
+                    Built::Held(mut read) => {
+                        read.extend(files);
+                        return Attempt::Held(read);
+                    }
+                    Built::Served(outcome) => Ok(outcome),
+                    Built::Refused(record) => {
+                        self.lock().refused = Some(print);
+                        Err(record)
+                    }
+                }
             }
         };
-        let outcome = match outcome {
+        Attempt::Done(match outcome {
             Ok(outcome) => outcome,
             Err(record) => {
                 let mut state = self.lock();
@@ -239,30 +305,40 @@ impl LiveContract {
                 state.last_error = Some(record.clone());
                 Outcome::Refused(record)
             }
-        };
-        self.attempts.send_modify(|n| *n += 1);
-        outcome
+        })
     }
 
-    fn build(&self, loaded: Loaded, started: Instant) -> Result<Outcome, ErrorRecord> {
-        if loaded.has_errors() {
-            return Err(refusal("the specs have errors", loaded.diagnostics.clone()));
-        }
-        if let Some(empty) = loaded
+    fn build(&self, loaded: Loaded, started: Instant, settled: bool) -> Built {
+        let empty = loaded
             .documents
             .iter()
-            .find(|d| d.source.text().trim().is_empty())
-        {
-            return Err(refusal(
+            .find(|d| d.source.text().trim().is_empty());
+        let warnings = warning_count(&loaded);
+        let worse = loaded.has_errors() || empty.is_some() || warnings > self.lock().warnings;
+        if worse && !settled {
+            return Built::Held(loaded.files);
+        }
+        if loaded.has_errors() {
+            return Built::Refused(refusal("the specs have errors", loaded.diagnostics.clone()));
+        }
+        if let Some(empty) = empty {
+            return Built::Refused(refusal(
                 &format!("{} is empty (a save in progress?)", empty.source.name()),
                 Vec::new(),
             ));
         }
         // The new contract is compiled the way the served one was.
-        let strict = self.contract().is_strict();
-        let (mut contract, compile_warnings) = Contract::compile_with(&loaded.documents, strict);
+        let served = self.contract();
+        let (mut contract, compile_warnings) =
+            Contract::compile_with(&loaded.documents, served.is_strict());
+        let fewer = contract.endpoints().len() < served.endpoints().len()
+            || contract.transactions().len() < served.transactions().len();
+        drop(served);
+        if fewer && !settled {
+            return Built::Held(loaded.files);
+        }
         if contract.transactions().is_empty() {
-            return Err(refusal(
+            return Built::Refused(refusal(
                 "the specs document no transaction",
                 loaded.diagnostics.clone(),
             ));
@@ -271,7 +347,7 @@ impl LiveContract {
         if let Some(prefix) = reserved {
             let clashes = contract.templates_under(&prefix);
             if !clashes.is_empty() {
-                return Err(refusal(
+                return Built::Refused(refusal(
                     &format!(
                         "routes under the admin prefix {prefix}: {} (see --admin-prefix)",
                         clashes.join(", ")
@@ -304,10 +380,11 @@ impl LiveContract {
         state.loaded_at = SystemTime::now();
         state.reloads += 1;
         state.refused = None;
+        state.warnings = warnings;
         state.last_reload = Some(record.clone());
         let mut warnings = loaded.diagnostics;
         warnings.extend(compile_warnings);
-        Ok(Outcome::Reloaded {
+        Built::Served(Outcome::Reloaded {
             record,
             transactions,
             warnings,
@@ -405,6 +482,98 @@ fn keyed(contract: &Contract) -> impl Iterator<Item = (String, &CompiledTransact
     })
 }
 
+/// One read of the specs.
+enum Attempt {
+    Done(Outcome),
+    /// Possibly half-written: these files are to settle first.
+    Held(Vec<PathBuf>),
+}
+
+/// What became of a loaded spec.
+enum Built {
+    Served(Outcome),
+    Refused(ErrorRecord),
+    /// Worse than the one served: to be read again once its files settle.
+    Held(Vec<PathBuf>),
+}
+
+/// What reading the specs found.
+enum Read {
+    /// The files read last time have the same bytes.
+    Unchanged,
+    Loaded(Box<Loaded>),
+    Failed(String),
+    TimedOut,
+}
+
+fn warning_count(loaded: &Loaded) -> usize {
+    loaded
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == crate::diag::Severity::Warning)
+        .count()
+}
+
+/// Reads the specs on a thread of its own, waiting at most
+/// [`READ_TIMEOUT`]: a read that hangs is left behind, not waited on.
+fn read_in_time(
+    specs: Vec<String>,
+    limits: load::SpecLimits,
+    files: Vec<PathBuf>,
+    fingerprint: u64,
+) -> Read {
+    let (tx, rx) = mpsc::sync_channel(1);
+    let spawned = std::thread::Builder::new()
+        .name("apib-mock read".into())
+        .spawn(move || {
+            let unchanged_roots = load::resolve(&specs)
+                .ok()
+                .is_some_and(|source| match source {
+                    load::SpecSource::Files(roots) => roots.iter().all(|r| files.contains(r)),
+                    load::SpecSource::Embedded => false,
+                });
+            let read =
+                if unchanged_roots && load::current_fingerprint(&files, limits) == fingerprint {
+                    Read::Unchanged
+                } else {
+                    match load::load_with(&specs, limits) {
+                        Ok(loaded) => Read::Loaded(Box::new(loaded)),
+                        Err(e) => Read::Failed(e.to_string()),
+                    }
+                };
+            let _ = tx.send(read);
+        });
+    if let Err(e) = spawned {
+        return Read::Failed(format!("cannot start a thread to read the specs: {e}"));
+    }
+    rx.recv_timeout(READ_TIMEOUT).unwrap_or(Read::TimedOut)
+}
+
+/// Waits until `files` keep their size and modification time across
+/// [`SETTLE`] (or [`LONGEST_HOLD`] has passed).
+fn wait_until_stable(files: &[PathBuf]) {
+    let stamps = || -> Vec<Option<(u64, Option<SystemTime>)>> {
+        files
+            .iter()
+            .map(|f| {
+                std::fs::metadata(f)
+                    .ok()
+                    .map(|m| (m.len(), m.modified().ok()))
+            })
+            .collect()
+    };
+    let started = Instant::now();
+    let mut last = stamps();
+    loop {
+        std::thread::sleep(SETTLE);
+        let now = stamps();
+        if now == last || started.elapsed() >= LONGEST_HOLD {
+            return;
+        }
+        last = now;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -422,7 +591,7 @@ mod tests {
         let specs = vec![spec.display().to_string()];
         let loaded = crate::load::load(&specs).expect("loads");
         let (contract, _) = Contract::compile(&loaded.documents);
-        let live = LiveContract::new(contract, specs, &loaded);
+        let live = LiveContract::new(contract, specs, load::SpecLimits::default(), &loaded);
         let old = live.contract();
         old.transaction(0).add_served(1);
         std::fs::write(&spec, doc("after")).expect("write");

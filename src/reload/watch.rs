@@ -8,13 +8,20 @@
 //! burst of events becomes one reload, which does nothing when the bytes
 //! did not change (reading a file is an event too).
 //!
+//! A watched directory that is deleted takes its watch with it, and a new
+//! directory of the same name is another one: the parent of every root is
+//! watched too (so its return is seen), and before each reload every
+//! watch is checked against the directory now at its path (a different
+//! one, or none, is unwatched) and what is missing is watched again.
+//! While a root cannot be watched, `/__mock/status` says `watching: false`.
+//!
 //! The debounce is ours rather than a ticking debouncer's: the reload
 //! thread sleeps until an event comes, so an idle server has no thread
 //! waking up beside its requests (notify-debouncer-full's 5 ms tick
 //! preempted a loaded worker: 686 involuntary context switches in 3 s of
 //! load against 141 without it).
 
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
@@ -45,23 +52,59 @@ impl std::fmt::Debug for Watcher {
     }
 }
 
-/// The watcher and the directories it watches.
+/// The watcher and the directories it watches, each with the identity of
+/// the directory that was at its path when the watch began.
 struct Watched {
     watcher: RecommendedWatcher,
-    dirs: BTreeSet<PathBuf>,
+    dirs: BTreeMap<PathBuf, Option<DirId>>,
+}
+
+/// Which directory a path names (device and inode on Unix).
+type DirId = (u64, u64);
+
+fn dir_id(path: &Path) -> Option<DirId> {
+    let meta = std::fs::metadata(path).ok()?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt as _;
+        Some((meta.dev(), meta.ino()))
+    }
+    #[cfg(not(unix))]
+    {
+        meta.is_dir().then_some((0, 0))
+    }
 }
 
 impl Watched {
-    /// Watches the directories `files` need that are not watched yet (a
-    /// reload may bring new includes).
-    fn cover(&mut self, specs: &[String], files: &[PathBuf]) -> notify::Result<()> {
-        for (dir, mode) in roots(specs, files) {
-            if !self.dirs.contains(&dir) {
-                self.watcher.watch(&dir, mode)?;
-                self.dirs.insert(dir);
+    /// Drops the watches whose directory is gone or replaced, then watches
+    /// what `files` need and is not watched (a reload may bring new
+    /// includes; a deleted directory may be back). True when every root
+    /// is watched.
+    fn cover(&mut self, specs: &[String], files: &[PathBuf]) -> bool {
+        let stale: Vec<PathBuf> = self
+            .dirs
+            .iter()
+            .filter(|(dir, id)| dir_id(dir) != **id)
+            .map(|(dir, _)| dir.clone())
+            .collect();
+        for dir in stale {
+            let _ = self.watcher.unwatch(&dir);
+            self.dirs.remove(&dir);
+        }
+        let mut all = true;
+        for (dir, mode, needed) in roots(specs, files) {
+            if self.dirs.contains_key(&dir) {
+                continue;
+            }
+            let id = dir_id(&dir);
+            match self.watcher.watch(&dir, mode) {
+                Ok(()) => {
+                    self.dirs.insert(dir, id);
+                }
+                Err(_) => all &= !needed,
             }
         }
-        Ok(())
+        all
     }
 }
 
@@ -83,9 +126,20 @@ pub fn watch(specs: &[String], live: Arc<LiveContract>, report: Report) -> notif
     })?;
     let mut watched = Watched {
         watcher,
-        dirs: BTreeSet::new(),
+        dirs: BTreeMap::new(),
     };
-    watched.cover(specs, &live.files())?;
+    // The roots exist now (they were just loaded): not watching one is
+    // an error to report.
+    for (dir, mode, needed) in roots(specs, &live.files()) {
+        let id = dir_id(&dir);
+        match watched.watcher.watch(&dir, mode) {
+            Ok(()) => {
+                watched.dirs.insert(dir, id);
+            }
+            Err(e) if needed => return Err(e),
+            Err(_) => {}
+        }
+    }
     let watched = Arc::new(Mutex::new(watched));
     let shared = Arc::downgrade(&watched);
     let specs = specs.to_vec();
@@ -97,12 +151,19 @@ pub fn watch(specs: &[String], live: Arc<LiveContract>, report: Report) -> notif
                 if !quiet(&rx) {
                     return;
                 }
+                // Watches first: a file written after this is seen, one
+                // written before is read by the reload.
+                let recover = |live: &LiveContract| {
+                    if let Some(watched) = shared.upgrade()
+                        && let Ok(mut watched) = watched.lock()
+                    {
+                        live.set_watching(watched.cover(&specs, &live.files()));
+                    }
+                };
+                recover(&live);
                 let outcome = live.reload();
-                if matches!(outcome, Outcome::Reloaded { .. })
-                    && let Some(watched) = shared.upgrade()
-                    && let Ok(mut watched) = watched.lock()
-                {
-                    let _ = watched.cover(&specs, &live.files());
+                if matches!(outcome, Outcome::Reloaded { .. }) {
+                    recover(&live);
                 }
                 report(&outcome);
             }
@@ -136,8 +197,34 @@ fn is_change(kind: &EventKind) -> bool {
 
 /// The directories to watch: SPEC directories recursively, the
 /// directory of every file read (specs and includes) and of every glob's
-/// fixed prefix non-recursively.
-fn roots(specs: &[String], files: &[PathBuf]) -> Vec<(PathBuf, RecursiveMode)> {
+/// fixed prefix non-recursively; and, not needed but watched when they
+/// exist, the parents of those (where a deleted directory comes back).
+/// Each with whether it is needed.
+fn roots(specs: &[String], files: &[PathBuf]) -> Vec<(PathBuf, RecursiveMode, bool)> {
+    let needed = needed_roots(specs, files);
+    let mut out: Vec<(PathBuf, RecursiveMode, bool)> =
+        needed.iter().map(|(d, m)| (d.clone(), *m, true)).collect();
+    for (dir, _) in &needed {
+        let Some(parent) = dir.parent() else {
+            continue;
+        };
+        let parent = if parent.as_os_str().is_empty() {
+            PathBuf::from(".")
+        } else {
+            parent.to_path_buf()
+        };
+        if parent.is_dir()
+            && !out.iter().any(|(d, m, _)| {
+                *d == parent || (*m == RecursiveMode::Recursive && parent.starts_with(d))
+            })
+        {
+            out.push((parent, RecursiveMode::NonRecursive, false));
+        }
+    }
+    out
+}
+
+fn needed_roots(specs: &[String], files: &[PathBuf]) -> Vec<(PathBuf, RecursiveMode)> {
     let mut out = Vec::new();
     for spec in specs {
         let path = Path::new(spec);

@@ -26,4 +26,4 @@ pub use listener::RunningServer;
 pub use listener::serve;
 pub use log::LogFormat;
 pub use service::ServeConfig;
-pub use startup::{Startup, StartupError, prepare};
+pub use startup::{Startup, StartupError, prepare, prepare_with};

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use crate::contract::Contract;
 use crate::diag::Diagnostic;
-use crate::load::{self, LoadError};
+use crate::load::{self, LoadError, SpecLimits};
 use crate::reload::LiveContract;
 
 /// A contract ready to serve.
@@ -70,7 +70,17 @@ pub fn prepare(
     strict: bool,
     admin_prefix: Option<&str>,
 ) -> Result<Startup, StartupError> {
-    let loaded = load::load(specs)?;
+    prepare_with(specs, strict, admin_prefix, SpecLimits::default())
+}
+
+/// [`prepare`] reading specs (now and at every reload) within `limits`.
+pub fn prepare_with(
+    specs: &[String],
+    strict: bool,
+    admin_prefix: Option<&str>,
+    limits: SpecLimits,
+) -> Result<Startup, StartupError> {
+    let loaded = load::load_with(specs, limits)?;
     let (contract, compile_diagnostics) = Contract::compile_with(&loaded.documents, strict);
     let mut diagnostics = loaded.diagnostics.clone();
     diagnostics.extend(compile_diagnostics);
@@ -88,7 +98,7 @@ pub fn prepare(
         }
     }
     let embedded = loaded.files.is_empty();
-    let live = LiveContract::new(contract, specs.to_vec(), &loaded);
+    let live = LiveContract::new(contract, specs.to_vec(), limits, &loaded);
     if let Some(prefix) = admin_prefix {
         live.reserve_prefix(prefix);
     }

@@ -362,3 +362,92 @@ async fn a_strict_server_stays_strict_across_reloads() {
     std::fs::write(s.path("api.apib"), typed("number")).expect("write");
     s.until("/items/x", 422, "contract-violation").await;
 }
+
+/// Two resources with JSON bodies; `v` marks the version.
+fn two_notes(v: &str) -> String {
+    format!(
+        "FORMAT: 1A\n# Notes\n\n## A [/a]\n### Read [GET]\n+ Response 200 (application/json)\n\n        {{\"a\": \"{v}\", \"pad\": \"{pad}\"}}\n\n## B [/b]\n### Read [GET]\n+ Response 200 (application/json)\n\n        {{\"b\": \"{v}\"}}\n",
+        pad = "p".repeat(200)
+    )
+}
+
+#[tokio::test]
+async fn a_save_written_in_pieces_is_never_served_half_written() {
+    let mut s = Reloading::start(&[("notes.apib", &two_notes("1"))]);
+    let path = s.path("notes.apib");
+    let next = two_notes("2");
+    // An editor writing in place, in pieces, with pauses: the first piece
+    // cuts route A's body in the middle and drops route B.
+    let cut = next.find("pad").expect("pad") + 50;
+    let (first, rest) = next.split_at(cut);
+    let writer = {
+        let (path, first, rest) = (path.clone(), first.to_string(), rest.to_string());
+        std::thread::spawn(move || {
+            use std::io::Write as _;
+            let mut f = std::fs::File::create(&path).expect("open");
+            f.write_all(first.as_bytes()).expect("piece 1");
+            f.flush().expect("flush");
+            // The pause between pieces is the scenario itself.
+            std::thread::sleep(Duration::from_millis(150));
+            f.write_all(rest.as_bytes()).expect("piece 2");
+        })
+    };
+    // Every answer meanwhile is a whole one: the old version or the new.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let (a_code, a) = s.get("/a").await;
+        let (b_code, b) = s.get("/b").await;
+        assert_eq!(
+            (a_code, b_code),
+            (200, 200),
+            "a route went missing: {a} {b}"
+        );
+        let a: Value = serde_json::from_str(&a).expect("a whole JSON body");
+        let b: Value = serde_json::from_str(&b).expect("a whole JSON body");
+        if a["a"] == "2" && b["b"] == "2" {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "never served: {a} {b}"
+        );
+        tokio::task::yield_now().await;
+    }
+    writer.join().expect("writer");
+    let status = s.status().await;
+    assert_eq!(status["failed_reloads"], 0, "{status}");
+    assert_eq!(
+        status["last_reload"]["removed"],
+        serde_json::json!([]),
+        "{status}"
+    );
+    assert_eq!(
+        status["reloads"], 1,
+        "one reload, of the whole save: {status}"
+    );
+}
+
+#[tokio::test]
+async fn watching_survives_the_spec_directory_being_deleted_and_recreated() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let specs = dir.path().join("specs");
+    std::fs::create_dir(&specs).expect("mkdir");
+    std::fs::write(specs.join("notes.apib"), note("Notes", "{\"v\": 1}")).expect("write");
+    let mut s = Reloading::serve(dir, Some("specs"));
+    assert_eq!(s.get("/notes").await.0, 200);
+    std::fs::remove_dir_all(&specs).expect("delete the directory");
+    // The deletion is a reload attempt that fails and keeps the contract.
+    s.next_attempt().await;
+    assert_eq!(s.get("/notes").await.0, 200);
+    std::fs::create_dir(&specs).expect("recreate");
+    std::fs::write(specs.join("notes.apib"), note("Notes", "{\"v\": \"back\"}")).expect("write");
+    s.until("/notes", 200, "back").await;
+    assert_eq!(s.status().await["watching"], true);
+    // And the new directory is watched: a later edit is served too.
+    std::fs::write(
+        specs.join("notes.apib"),
+        note("Notes", "{\"v\": \"again\"}"),
+    )
+    .expect("write");
+    s.until("/notes", 200, "again").await;
+}
