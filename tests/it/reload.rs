@@ -373,7 +373,7 @@ fn two_notes(v: &str) -> String {
 
 #[tokio::test]
 async fn a_save_written_in_pieces_is_never_served_half_written() {
-    let mut s = Reloading::start(&[("notes.apib", &two_notes("1"))]);
+    let s = Reloading::start(&[("notes.apib", &two_notes("1"))]);
     let path = s.path("notes.apib");
     let next = two_notes("2");
     // An editor writing in place, in pieces, with pauses: the first piece
