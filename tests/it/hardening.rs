@@ -8,7 +8,7 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::support::{TestServer, root, run, stdout};
+use crate::support::{TestServer, root, run, stderr, stdout};
 
 const AGENTS: &str = "/retailers/api/v1/agents";
 const NOTIFY: &str = "/retailers/api/v1/whatsapp/send_notification_by_id";
@@ -140,5 +140,120 @@ fn an_admin_prefix_over_documented_routes_is_refused() {
     assert!(
         err.contains("documents routes under the admin prefix /__mock (/__mock/status)"),
         "{err}"
+    );
+}
+
+/// Files that include the next level `fan` times each, `levels` deep: a
+/// few KB on disk, fan^levels copies once spliced.
+fn include_bomb(dir: &std::path::Path, levels: usize, fan: usize) -> std::path::PathBuf {
+    for level in 0..levels {
+        let text = if level + 1 == levels {
+            format!("{}\n", "x".repeat(1000))
+        } else {
+            format!("<!-- include(l{}.md) -->\n", level + 1).repeat(fan)
+        };
+        std::fs::write(dir.join(format!("l{level}.md")), text).unwrap();
+    }
+    let root = dir.join("api.apib");
+    std::fs::write(
+        &root,
+        "# API\n## R [/r]\n### G [GET]\n+ Response 200 (text/plain)\n\n<!-- include(l0.md) -->\n",
+    )
+    .unwrap();
+    root
+}
+
+#[test]
+fn an_include_bomb_is_a_located_error_not_a_memory_blowup() {
+    let dir = tempfile::tempdir().unwrap();
+    // 100^4 KB = 100 GB once spliced.
+    let root = include_bomb(dir.path(), 5, 100);
+    let started = std::time::Instant::now();
+    let out = run(&["check", root.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("error: the spec grows past 33554432 bytes with its includes")
+            || text.contains("error: more than 10000 includes in one spec"),
+        "{text}"
+    );
+    assert!(
+        text.contains("include chain: api.apib → l0.md → l1.md"),
+        "{text}"
+    );
+    let located = text
+        .lines()
+        .any(|l| l.contains(".md:") && l.contains(": error: "));
+    assert!(located, "located in the include: {text}");
+    // Not a benchmark: a bound on a run that would otherwise never end.
+    assert!(started.elapsed() < std::time::Duration::from_secs(60));
+    // A smaller limit is a flag away.
+    let small_dir = tempfile::tempdir().unwrap();
+    let small = include_bomb(small_dir.path(), 2, 3);
+    let served = std::process::Command::new(env!("CARGO_BIN_EXE_apib-mock"))
+        .args([
+            "serve",
+            small.to_str().unwrap(),
+            "--port",
+            "0",
+            "--max-spec-size",
+            "1KiB",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(served.status.code(), Some(1));
+    assert!(
+        stderr(&served).contains("grows past 1024 bytes"),
+        "{}",
+        stderr(&served)
+    );
+}
+
+/// Makes a FIFO with the system's `mkfifo` (`false` where there is none).
+fn mkfifo(path: &std::path::Path) -> bool {
+    std::process::Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+#[test]
+fn a_fifo_among_the_specs_is_an_error_never_a_hang() {
+    let dir = tempfile::tempdir().unwrap();
+    let specs = dir.path().join("specs");
+    std::fs::create_dir(&specs).unwrap();
+    std::fs::write(
+        specs.join("a.apib"),
+        "# API\n<!-- include(pipe.md) -->\n## R [/r]\n### G [GET]\n+ Response 204\n",
+    )
+    .unwrap();
+    if !mkfifo(&specs.join("pipe.md")) {
+        eprintln!("SKIP: no mkfifo on this machine");
+        return;
+    }
+    // Included: a located error.
+    let out = run(&["check", specs.join("a.apib").to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stdout(&out).contains(
+            "a.apib:2:1: error: cannot include `pipe.md`: it is a named pipe (FIFO), not a regular file"
+        ),
+        "{}",
+        stdout(&out)
+    );
+    // Found in a spec directory, or named: an error naming it.
+    assert!(mkfifo(&specs.join("b.apib")));
+    let out = run(&["check", specs.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("b.apib: it is a named pipe (FIFO), not a regular file"),
+        "{}",
+        stderr(&out)
+    );
+    let out = run(&["check", specs.join("b.apib").to_str().unwrap()]);
+    assert!(
+        stderr(&out).contains("b.apib: it is a named pipe (FIFO)"),
+        "{}",
+        stderr(&out)
     );
 }
