@@ -281,8 +281,9 @@ pub enum Format {
     Json,
 }
 
-/// Runs the parsed command line and returns the process exit code.
-pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+/// Runs the parsed command line and returns the process exit code;
+/// `serve` calls `on_idle` when it goes idle after traffic.
+pub fn run(cli: Cli, on_idle: Option<fn()>) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Check { specs, format } => check(&specs, format),
         Command::Routes {
@@ -299,12 +300,12 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             std::io::stdout().lock().write_all(&script)?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Serve(args) => serve(args),
+        Command::Serve(args) => serve(args, on_idle),
         Command::Verify(args) => verify_command(args),
     }
 }
 
-fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
+fn serve(args: ServeArgs, on_idle: Option<fn()>) -> anyhow::Result<ExitCode> {
     let admin_prefix = (!args.no_admin).then(|| {
         let p = args.admin_prefix.trim_end_matches('/');
         if p.starts_with('/') {
@@ -465,6 +466,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
             .max(1),
         body_budget: args.body_budget,
         body_timeout: args.body_timeout,
+        on_idle,
         ..ServeConfig::default()
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -14,7 +14,9 @@ static GLOBAL: alloc::Mimalloc = alloc::Mimalloc;
 
 fn main() -> ExitCode {
     let cli = apib_mock::cli::Cli::parse();
-    match apib_mock::cli::run(cli) {
+    // Once idle after a burst, the server gives mimalloc's free memory
+    // back to the system.
+    match apib_mock::cli::run(cli, Some(alloc::release_free_memory)) {
         Ok(code) => code,
         Err(e) => {
             // A closed pipe (`routes | head`) is not an error worth a message.

@@ -7,6 +7,7 @@
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use hyper::server::conn::http1;
@@ -24,6 +25,10 @@ use crate::reload::LiveContract;
 
 /// How long in-flight requests get to finish after a shutdown signal.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How long the server must have had no connection, after the last one
+/// closed, before `ServeConfig::on_idle` runs.
+const IDLE_AFTER: Duration = Duration::from_secs(2);
 
 /// Serves `live` on `listener` until `shutdown` completes, then lets
 /// open connections finish (up to a few seconds).
@@ -66,9 +71,9 @@ pub(crate) async fn serve_state(
     // The connection limit: a connection holds a permit for its life; at
     // the limit, new ones wait in the listen queue (not accepted, so they
     // take no file descriptor).
-    let slots = Arc::new(tokio::sync::Semaphore::new(
-        state.config.max_connections.max(1),
-    ));
+    let max_connections = state.config.max_connections.max(1);
+    let slots = Arc::new(tokio::sync::Semaphore::new(max_connections));
+    let idle = Idle::start(state.config.on_idle, slots.clone(), max_connections);
     let mut accept_errors = AcceptErrors::default();
     tokio::pin!(shutdown);
     loop {
@@ -92,6 +97,8 @@ pub(crate) async fn serve_state(
                     }
                 };
                 let _ = stream.set_nodelay(true);
+                let idle = idle.clone();
+                idle.accepted();
                 let conn_state = Arc::new(Connection {
                     state: state.clone(),
                     deadline: HeadDeadline::new(state.config.header_read_timeout),
@@ -113,6 +120,7 @@ pub(crate) async fn serve_state(
                     // are not server errors.
                     let _ = conn.await;
                     drop(permit);
+                    idle.closed();
                 });
             }
             () = &mut shutdown => break,
@@ -123,8 +131,85 @@ pub(crate) async fn serve_state(
         () = graceful.shutdown() => {}
         () = tokio::time::sleep(DRAIN_TIMEOUT) => {}
     }
+    idle.stop();
     state.log.flush();
     Ok(())
+}
+
+/// Runs `ServeConfig::on_idle` once the server has had no connection for
+/// [`IDLE_AFTER`] after the last one closed: one timer per quiet spell,
+/// none while the server sits idle.
+#[derive(Clone)]
+struct Idle(Option<Arc<IdleShared>>);
+
+struct IdleShared {
+    /// The last connection closed.
+    quiet: tokio::sync::Notify,
+    /// Connections accepted so far (one came during the wait: not idle).
+    accepted: AtomicU64,
+    /// The connection slots; with none open, the accept loop holds one
+    /// (for the connection it waits for).
+    slots: Arc<tokio::sync::Semaphore>,
+    max: usize,
+    /// The server has stopped: the task ends.
+    stopped: AtomicBool,
+}
+
+impl Idle {
+    fn start(hook: Option<fn()>, slots: Arc<tokio::sync::Semaphore>, max: usize) -> Self {
+        let Some(hook) = hook else {
+            return Self(None);
+        };
+        let shared = Arc::new(IdleShared {
+            quiet: tokio::sync::Notify::new(),
+            accepted: AtomicU64::new(0),
+            slots,
+            max,
+            stopped: AtomicBool::new(false),
+        });
+        let task = shared.clone();
+        tokio::spawn(async move {
+            loop {
+                task.quiet.notified().await;
+                if task.stopped.load(Ordering::Relaxed) {
+                    return;
+                }
+                let before = task.accepted.load(Ordering::Relaxed);
+                tokio::time::sleep(IDLE_AFTER).await;
+                if task.stopped.load(Ordering::Relaxed) {
+                    return;
+                }
+                let quiet = task.accepted.load(Ordering::Relaxed) == before
+                    && task.slots.available_permits() + 1 >= task.max;
+                if quiet {
+                    let _ = tokio::task::spawn_blocking(hook).await;
+                }
+            }
+        });
+        Self(Some(shared))
+    }
+
+    /// The server stopped: the task ends.
+    fn stop(&self) {
+        if let Some(shared) = &self.0 {
+            shared.stopped.store(true, Ordering::Relaxed);
+            shared.quiet.notify_one();
+        }
+    }
+
+    fn accepted(&self) {
+        if let Some(shared) = &self.0 {
+            shared.accepted.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    fn closed(&self) {
+        if let Some(shared) = &self.0
+            && shared.slots.available_permits() + 1 >= shared.max
+        {
+            shared.quiet.notify_one();
+        }
+    }
 }
 
 /// Failed accepts (out of file descriptors, mostly), said on stderr at

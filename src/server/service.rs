@@ -63,6 +63,10 @@ pub struct ServeConfig {
     /// Time a client may take to send a request body once its headers
     /// are in (plus one second per MiB declared); `408` after it.
     pub body_timeout: std::time::Duration,
+    /// Called (on a blocking thread) once the server has had no
+    /// connection for a couple of seconds after some traffic: the binary
+    /// gives its allocator's free memory back to the system there.
+    pub on_idle: Option<fn()>,
 }
 
 impl Default for ServeConfig {
@@ -80,6 +84,7 @@ impl Default for ServeConfig {
             max_connections: super::limits::default_max_connections(),
             body_budget: 256 << 20,
             body_timeout: std::time::Duration::from_secs(10),
+            on_idle: None,
         }
     }
 }

@@ -453,3 +453,20 @@ async fn connections_past_the_limit_wait_until_one_closes() {
     let text = String::from_utf8_lossy(&out);
     assert!(text.starts_with("HTTP/1.1 200"), "{text}");
 }
+
+static WENT_IDLE: tokio::sync::Notify = tokio::sync::Notify::const_new();
+
+fn went_idle() {
+    WENT_IDLE.notify_one();
+}
+
+#[tokio::test]
+async fn the_idle_hook_runs_once_traffic_stops() {
+    let server = serve(|c| c.on_idle = Some(went_idle));
+    let req = format!("GET {AGENTS} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    let answer = raw(&server, req.as_bytes()).await;
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    tokio::time::timeout(Duration::from_secs(10), WENT_IDLE.notified())
+        .await
+        .expect("the hook ran after the connection closed");
+}
