@@ -200,6 +200,7 @@ fn collect_dir(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), LoadError> {
 
 /// Reads and parses every spec, then checks across files, within the
 /// default [`SpecLimits`].
+#[cfg(any(feature = "cli", test))]
 pub fn load(specs: &[String]) -> Result<Loaded, LoadError> {
     load_with(specs, SpecLimits::default())
 }
