@@ -35,7 +35,6 @@ const ANSWERING: u64 = u64::MAX;
 #[derive(Debug)]
 pub(crate) struct HeadDeadline {
     epoch: Instant,
-    timeout: Duration,
     /// Nanoseconds after `epoch`, or [`ANSWERING`].
     due: AtomicU64,
 }
@@ -45,7 +44,6 @@ impl HeadDeadline {
     pub(crate) fn new(timeout: Duration) -> Self {
         Self {
             epoch: Instant::now(),
-            timeout,
             due: AtomicU64::new(nanos(timeout)),
         }
     }
@@ -57,9 +55,11 @@ impl HeadDeadline {
     }
 
     /// The answer was made at `at` (now, as the service last read the
-    /// clock): the next head is due `timeout` from then.
-    pub(crate) fn answered(&self, at: Instant) {
-        let due = nanos(at.saturating_duration_since(self.epoch) + self.timeout);
+    /// clock): the next head is due `timeout` from then (the server's
+    /// header timeout, or a shorter one when it is pressed for
+    /// connections).
+    pub(crate) fn answered(&self, at: Instant, timeout: Duration) {
+        let due = nanos(at.saturating_duration_since(self.epoch) + timeout);
         self.due.store(due, Ordering::Relaxed);
     }
 

@@ -99,9 +99,11 @@ pub(crate) async fn serve_state(
                 let _ = stream.set_nodelay(true);
                 let idle = idle.clone();
                 idle.accepted();
+                state.connections.fetch_add(1, Ordering::Relaxed);
+                let open = state.clone();
                 let conn_state = Arc::new(Connection {
                     state: state.clone(),
-                    deadline: HeadDeadline::new(state.config.header_read_timeout),
+                    deadline: HeadDeadline::new(state.head_timeout()),
                 });
                 let io = GuardedIo::new(TokioIo::new(stream), conn_state.clone());
                 let service = service_fn(move |req| {
@@ -109,7 +111,7 @@ pub(crate) async fn serve_state(
                     let conn = conn_state.clone();
                     async move {
                         let (res, done) = handle(&conn.state, req).await;
-                        conn.deadline.answered(done);
+                        conn.deadline.answered(done, conn.state.head_timeout());
                         Ok::<_, std::convert::Infallible>(res)
                     }
                 });
@@ -119,6 +121,7 @@ pub(crate) async fn serve_state(
                     // Client resets and timeouts end the connection; they
                     // are not server errors.
                     let _ = conn.await;
+                    open.connections.fetch_sub(1, Ordering::Relaxed);
                     drop(permit);
                     idle.closed();
                 });

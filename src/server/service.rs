@@ -101,6 +101,8 @@ pub(crate) struct State {
     pub journal: Journal,
     /// The bytes of request bodies held now, against `body_budget`.
     pub budget: BodyBudget,
+    /// Connections open now.
+    pub connections: std::sync::atomic::AtomicUsize,
 }
 
 impl State {
@@ -110,8 +112,35 @@ impl State {
             log: RequestLog::start(config.log),
             journal: Journal::new(config.journal_size, config.journal_bytes),
             budget: BodyBudget::new(config.body_budget),
+            connections: std::sync::atomic::AtomicUsize::new(0),
             config,
         })
+    }
+}
+
+/// The header and body timeouts while the server is pressed for
+/// connections (see [`State::pressed`]).
+const PRESSED_TIMEOUT: Duration = Duration::from_secs(1);
+
+impl State {
+    /// More than three quarters of `max_connections` are open: the
+    /// connection table is filling up (slow clients holding connections,
+    /// most likely), so a client gets a second for a head, and a body must
+    /// keep coming at a MiB a second after its first second, until
+    /// connections are back under the mark. Slow attackers are then cut
+    /// within seconds and their slots go to other clients.
+    pub(crate) fn pressed(&self) -> bool {
+        self.connections.load(std::sync::atomic::Ordering::Relaxed) * 4
+            > self.config.max_connections * 3
+    }
+
+    /// The time a connection gets for its next request head.
+    pub(crate) fn head_timeout(&self) -> Duration {
+        if self.pressed() {
+            self.config.header_read_timeout.min(PRESSED_TIMEOUT)
+        } else {
+            self.config.header_read_timeout
+        }
     }
 }
 
@@ -252,7 +281,15 @@ where
             return Err(BodyRefused::Overloaded);
         }
     }
-    let mut deadline = started + state.config.body_timeout + body_allowance(declared.unwrap_or(0));
+    // Pressed for connections: a short timeout, and time allowed for the
+    // bytes that came rather than for those declared (a minimum rate).
+    let (timeout, by_declared) = if state.pressed() {
+        (state.config.body_timeout.min(PRESSED_TIMEOUT), false)
+    } else {
+        (state.config.body_timeout, declared.is_some())
+    };
+    let mut deadline =
+        started + timeout + body_allowance(declared.filter(|_| by_declared).unwrap_or(0));
     let mut body = std::pin::pin!(body);
     let mut sleep: Option<Pin<Box<tokio::time::Sleep>>> = None;
     let mut whole = Bytes::new();
@@ -282,11 +319,11 @@ where
         if total > max {
             return Err(BodyRefused::TooLarge);
         }
-        if declared.is_none() {
-            if !state.budget.grow(&mut held, data.len()) {
-                return Err(BodyRefused::Overloaded);
-            }
-            deadline = started + state.config.body_timeout + body_allowance(total as u64);
+        if declared.is_none() && !state.budget.grow(&mut held, data.len()) {
+            return Err(BodyRefused::Overloaded);
+        }
+        if !by_declared {
+            deadline = started + timeout + body_allowance(total as u64);
             if let Some(timer) = &mut sleep {
                 timer.as_mut().reset(deadline.into());
             }

@@ -470,3 +470,45 @@ async fn the_idle_hook_runs_once_traffic_stops() {
         .await
         .expect("the hook ran after the connection closed");
 }
+
+#[tokio::test]
+async fn slow_clients_are_cut_within_seconds_when_connections_run_short() {
+    let server = serve(|c| {
+        c.max_connections = 8;
+        c.body_timeout = Duration::from_secs(60);
+        c.header_read_timeout = Duration::from_secs(3);
+    });
+    // Seven idle connections: past three quarters of the limit.
+    let mut idle = Vec::new();
+    for _ in 0..7 {
+        idle.push(TcpStream::connect(server.addr()).await.unwrap());
+    }
+    // A body trickled under that pressure is cut after about a second,
+    // not after the minute `body_timeout` gives when there is room.
+    let started = std::time::Instant::now();
+    let mut slow = TcpStream::connect(server.addr()).await.unwrap();
+    slow.write_all(
+        format!("POST {NOTIFY} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 10485760\r\n\r\n{{").as_bytes(),
+    )
+    .await
+    .unwrap();
+    let mut out = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), slow.read_to_end(&mut out))
+        .await
+        .expect("cut well before the body timeout")
+        .ok();
+    let text = String::from_utf8_lossy(&out);
+    assert!(text.starts_with("HTTP/1.1 408"), "{text}");
+    assert!(started.elapsed() >= Duration::from_millis(900));
+    // The idle ones (a head due within a second under pressure) are
+    // closed too, and their slots serve again.
+    for mut conn in idle {
+        let mut rest = Vec::new();
+        tokio::time::timeout(Duration::from_secs(15), conn.read_to_end(&mut rest))
+            .await
+            .expect("an idle connection is closed")
+            .ok();
+    }
+    let res = reqwest::get(server.url(AGENTS)).await.unwrap();
+    assert_eq!(res.status(), 200);
+}
