@@ -68,8 +68,17 @@ struct Server {
 }
 
 impl Server {
+    /// `ATTACK_SERVER_FDS=N` starts the server under `ulimit -n N`.
     fn start(bin: &str, args: &[&str]) -> Server {
-        let mut child = Command::new(bin)
+        let mut command = match std::env::var("ATTACK_SERVER_FDS") {
+            Ok(fds) => {
+                let mut c = Command::new("sh");
+                c.args(["-c", &format!("ulimit -n {fds} && exec \"$0\" \"$@\""), bin]);
+                c
+            }
+            Err(_) => Command::new(bin),
+        };
+        let mut child = command
             .arg("serve")
             .args(args)
             .args(["--port", "0", "--log-format", "off"])
@@ -304,13 +313,17 @@ fn bodies(bin: &str) -> String {
     )
 }
 
-/// 1,000 connections declaring 10 MiB and sending a byte a second for
-/// 25 s.
+/// 1,100 connections (`ATTACK_CONNECTIONS`) declaring 10 MiB and sending
+/// a byte a second for 25 s.
 fn slow_bodies(bin: &str) -> String {
     let server = Server::start(bin, &["specs/retailers.apib"]);
     let probe = Probe::start(server.addr);
     let started = Instant::now();
-    let mut conns: Vec<TcpStream> = (0..1000)
+    let count: usize = std::env::var("ATTACK_CONNECTIONS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(1100);
+    let mut conns: Vec<TcpStream> = (0..count)
         .filter_map(|_| {
             let mut c = TcpStream::connect(server.addr).ok()?;
             let head = format!(

@@ -2,7 +2,6 @@
 //! descriptors, keeping some for reloads and the admin API) and the bytes
 //! of request bodies held in memory at once, all requests together.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// File descriptors kept free of connections: spec files read by a reload,
@@ -37,35 +36,36 @@ fn open_file_limit() -> Option<usize> {
 #[derive(Debug)]
 pub(crate) struct BodyBudget {
     limit: usize,
-    held: Arc<AtomicUsize>,
+    held: AtomicUsize,
 }
 
-/// Bytes taken from the budget, given back when dropped.
+/// Bytes taken from the budget, given back when dropped (a borrow: no
+/// reference count to touch per request).
 #[derive(Debug)]
-pub(crate) struct Held {
+pub(crate) struct Held<'b> {
     bytes: usize,
-    held: Arc<AtomicUsize>,
+    held: &'b AtomicUsize,
 }
 
 impl BodyBudget {
     pub(crate) fn new(limit: usize) -> Self {
         Self {
             limit,
-            held: Arc::new(AtomicUsize::new(0)),
+            held: AtomicUsize::new(0),
         }
     }
 
     /// An empty hold, to grow with [`Held::grow`].
-    pub(crate) fn hold(&self) -> Held {
+    pub(crate) fn hold(&self) -> Held<'_> {
         Held {
             bytes: 0,
-            held: self.held.clone(),
+            held: &self.held,
         }
     }
 
     /// Takes `bytes` more for `hold`; false (and nothing taken) when the
     /// budget cannot give them.
-    pub(crate) fn grow(&self, hold: &mut Held, bytes: usize) -> bool {
+    pub(crate) fn grow(&self, hold: &mut Held<'_>, bytes: usize) -> bool {
         let mut current = self.held.load(Ordering::Relaxed);
         loop {
             let Some(next) = current.checked_add(bytes).filter(|&n| n <= self.limit) else {
@@ -93,7 +93,7 @@ impl BodyBudget {
     }
 }
 
-impl Drop for Held {
+impl Drop for Held<'_> {
     fn drop(&mut self) {
         if self.bytes > 0 {
             self.held.fetch_sub(self.bytes, Ordering::Relaxed);

@@ -261,7 +261,7 @@ async fn read_body<B>(
     state: &State,
     body: B,
     started: Instant,
-) -> Result<(Bytes, Held), BodyRefused>
+) -> Result<(Bytes, Held<'_>), BodyRefused>
 where
     B: Body<Data = Bytes>,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
