@@ -280,3 +280,28 @@ async fn json_logs_say_a_reload_in_json_too() {
         serde_json::json!(["GET /things (Things > List > #1)"])
     );
 }
+
+#[tokio::test]
+async fn an_admin_token_from_the_environment_guards_the_admin_api() {
+    let server = ServeProcess::start(
+        &["specs/retailers.apib", "--port", "0", "--no-watch"],
+        &[("APIB_MOCK_ADMIN_TOKEN", "s3cret-token")],
+    );
+    let client = reqwest::Client::new();
+    let status = format!("{}/__mock/status", server.base);
+    let without = client.get(&status).send().await.unwrap();
+    assert_eq!(without.status(), 401);
+    let with = client
+        .get(&status)
+        .bearer_auth("s3cret-token")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(with.status(), 200);
+    let documented = client
+        .get(format!("{}/retailers/api/v1/agents", server.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(documented.status(), 200);
+}
