@@ -57,6 +57,9 @@ impl std::fmt::Debug for Watcher {
 struct Watched {
     watcher: RecommendedWatcher,
     dirs: BTreeMap<PathBuf, Option<DirId>>,
+    /// The needed roots, shared with the event handler: an event in a
+    /// parent directory matters only when it is about one of them.
+    needed: Arc<Mutex<Vec<PathBuf>>>,
 }
 
 /// Which directory a path names (device and inode on Unix).
@@ -92,7 +95,15 @@ impl Watched {
             self.dirs.remove(&dir);
         }
         let mut all = true;
-        for (dir, mode, needed) in roots(specs, files) {
+        let roots = roots(specs, files);
+        if let Ok(mut needed) = self.needed.lock() {
+            *needed = roots
+                .iter()
+                .filter(|(_, _, needed)| *needed)
+                .map(|(d, _, _)| d.clone())
+                .collect();
+        }
+        for (dir, mode, needed) in roots {
             if self.dirs.contains_key(&dir) {
                 continue;
             }
@@ -114,9 +125,23 @@ pub type Report = Box<dyn Fn(&Outcome) + Send + 'static>;
 /// Watches what `live` was loaded from and reloads it on every change.
 pub fn watch(specs: &[String], live: Arc<LiveContract>, report: Report) -> notify::Result<Watcher> {
     let (tx, rx) = mpsc::channel::<()>();
+    let initial = roots(specs, &live.files());
+    let needed = Arc::new(Mutex::new(
+        initial
+            .iter()
+            .filter(|(_, _, needed)| *needed)
+            .map(|(d, _, _)| d.clone())
+            .collect::<Vec<_>>(),
+    ));
+    let needed_by_events = needed.clone();
     let watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
         let relevant = match event {
-            Ok(event) => is_change(&event.kind),
+            Ok(event) => {
+                is_change(&event.kind)
+                    && needed_by_events
+                        .lock()
+                        .map_or(true, |needed| concerns(&event.paths, &needed))
+            }
             // A lost event (queue overflow) may have been a change.
             Err(_) => true,
         };
@@ -127,10 +152,11 @@ pub fn watch(specs: &[String], live: Arc<LiveContract>, report: Report) -> notif
     let mut watched = Watched {
         watcher,
         dirs: BTreeMap::new(),
+        needed,
     };
     // The roots exist now (they were just loaded): not watching one is
     // an error to report.
-    for (dir, mode, needed) in roots(specs, &live.files()) {
+    for (dir, mode, needed) in initial {
         let id = dir_id(&dir);
         match watched.watcher.watch(&dir, mode) {
             Ok(()) => {
@@ -186,6 +212,20 @@ fn quiet(events: &mpsc::Receiver<()>) -> bool {
     }
 }
 
+/// Whether an event about `paths` may concern the specs: a path inside a
+/// needed directory, or one of those directories itself (or a directory
+/// above one, deleted or created). An event in a parent directory about
+/// another file (a log written beside the specs' directory) does not.
+fn concerns(paths: &[PathBuf], needed: &[PathBuf]) -> bool {
+    paths.is_empty()
+        || paths.iter().any(|p| {
+            let p = std::path::absolute(p).unwrap_or_else(|_| p.clone());
+            needed
+                .iter()
+                .any(|dir| p.starts_with(dir) || dir.starts_with(&p))
+        })
+}
+
 /// Events that may change a file's bytes; opening and reading do not.
 fn is_change(kind: &EventKind) -> bool {
     match kind {
@@ -201,7 +241,12 @@ fn is_change(kind: &EventKind) -> bool {
 /// exist, the parents of those (where a deleted directory comes back).
 /// Each with whether it is needed.
 fn roots(specs: &[String], files: &[PathBuf]) -> Vec<(PathBuf, RecursiveMode, bool)> {
-    let needed = needed_roots(specs, files);
+    // Absolute, so that the events' paths (the watched path joined with a
+    // name) compare with them.
+    let needed: Vec<(PathBuf, RecursiveMode)> = needed_roots(specs, files)
+        .into_iter()
+        .map(|(d, m)| (std::path::absolute(&d).unwrap_or(d), m))
+        .collect();
     let mut out: Vec<(PathBuf, RecursiveMode, bool)> =
         needed.iter().map(|(d, m)| (d.clone(), *m, true)).collect();
     for (dir, _) in &needed {
@@ -259,4 +304,24 @@ fn needed_roots(specs: &[String], files: &[PathBuf]) -> Vec<(PathBuf, RecursiveM
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_event_beside_the_specs_directory_does_not_concern_it() {
+        let needed = vec![PathBuf::from("/work/specs")];
+        let at = |p: &str| vec![PathBuf::from(p)];
+        assert!(concerns(&at("/work/specs/a.apib"), &needed));
+        assert!(
+            concerns(&at("/work/specs"), &needed),
+            "the directory itself"
+        );
+        assert!(concerns(&at("/work"), &needed), "a directory above it");
+        assert!(!concerns(&at("/work/server.log"), &needed));
+        assert!(!concerns(&at("/work/specs-old/a.apib"), &needed));
+        assert!(concerns(&[], &needed), "no path: maybe");
+    }
 }
