@@ -36,6 +36,37 @@ async fn raw(server: &TestServer, request: &[u8]) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// The journal's first page, with `query`.
+async fn journal_page(server: &TestServer, query: &str) -> Value {
+    reqwest::get(server.url(&format!("/__mock/requests{query}")))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+/// Sends the head of a POST declaring `declared` body bytes and one byte
+/// of it, then waits (at most 10 s) for the server to answer and close:
+/// the answer and how long it took.
+async fn trickled_body(server: &TestServer, declared: usize) -> (String, Duration) {
+    let started = std::time::Instant::now();
+    let mut slow = TcpStream::connect(server.addr()).await.unwrap();
+    let head = format!(
+        "POST {NOTIFY} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {declared}\r\n\r\n{{"
+    );
+    slow.write_all(head.as_bytes()).await.unwrap();
+    let mut out = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), slow.read_to_end(&mut out))
+        .await
+        .expect("the slow body is cut within 10 s")
+        .ok();
+    (
+        String::from_utf8_lossy(&out).into_owned(),
+        started.elapsed(),
+    )
+}
+
 #[tokio::test]
 async fn a_web_page_cannot_read_the_journal() {
     let server = serve(|_| {});
@@ -163,12 +194,7 @@ async fn credentials_are_redacted_in_the_journal_unless_asked() {
     };
     let server = serve(|_| {});
     send(&server).await;
-    let journal: Value = reqwest::get(server.url("/__mock/requests"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let journal = journal_page(&server, "").await;
     let seen = headers(&journal);
     for name in [
         "authorization",
@@ -187,12 +213,7 @@ async fn credentials_are_redacted_in_the_journal_unless_asked() {
 
     let server = serve(|c| c.journal_secrets = true);
     send(&server).await;
-    let journal: Value = reqwest::get(server.url("/__mock/requests"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let journal = journal_page(&server, "").await;
     let seen = headers(&journal);
     assert!(
         seen.contains(&("authorization".into(), "Bearer a".into())),
@@ -301,22 +322,10 @@ async fn bodies_past_the_memory_budget_are_answered_503_and_the_rest_is_served()
 #[tokio::test]
 async fn a_slow_body_is_cut_with_408() {
     let server = serve(|c| c.body_timeout = Duration::from_millis(300));
-    let started = std::time::Instant::now();
-    let mut slow = TcpStream::connect(server.addr()).await.unwrap();
-    slow.write_all(
-        format!("POST {NOTIFY} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{{").as_bytes(),
-    )
-    .await
-    .unwrap();
-    let mut out = Vec::new();
-    tokio::time::timeout(Duration::from_secs(10), slow.read_to_end(&mut out))
-        .await
-        .expect("the slow body is cut")
-        .ok();
-    let text = String::from_utf8_lossy(&out);
+    let (text, took) = trickled_body(&server, 100).await;
     assert!(text.starts_with("HTTP/1.1 408"), "{text}");
     assert!(text.contains("body-timeout"), "{text}");
-    assert!(started.elapsed() >= Duration::from_millis(300));
+    assert!(took >= Duration::from_millis(300));
     // A chunked body trickled forever is cut the same way.
     let req = format!(
         "POST {NOTIFY} HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n"
@@ -339,12 +348,7 @@ async fn malformed_chunked_framing_is_a_400() {
         assert!(text.starts_with("HTTP/1.1 400"), "{chunks:?}: {text}");
         assert!(text.contains("urn:apib-mock:problem:bad-request"), "{text}");
     }
-    let journal: Value = reqwest::get(server.url("/__mock/requests"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let journal = journal_page(&server, "").await;
     assert_eq!(
         journal["requests"][0]["problem"], "bad-request",
         "{journal}"
@@ -373,12 +377,7 @@ async fn the_journal_is_bounded_in_bytes_and_cuts_huge_headers() {
         .send()
         .await
         .unwrap();
-    let journal: Value = reqwest::get(server.url("/__mock/requests?limit=1000"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let journal = journal_page(&server, "?limit=1000").await;
     let bytes = journal["bytes"].as_u64().unwrap();
     assert!(bytes <= 64 * 1024, "{bytes}");
     let kept = journal["requests"].as_array().unwrap();
@@ -485,21 +484,9 @@ async fn slow_clients_are_cut_within_seconds_when_connections_run_short() {
     }
     // A body trickled under that pressure is cut after about a second,
     // not after the minute `body_timeout` gives when there is room.
-    let started = std::time::Instant::now();
-    let mut slow = TcpStream::connect(server.addr()).await.unwrap();
-    slow.write_all(
-        format!("POST {NOTIFY} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 10485760\r\n\r\n{{").as_bytes(),
-    )
-    .await
-    .unwrap();
-    let mut out = Vec::new();
-    tokio::time::timeout(Duration::from_secs(10), slow.read_to_end(&mut out))
-        .await
-        .expect("cut well before the body timeout")
-        .ok();
-    let text = String::from_utf8_lossy(&out);
+    let (text, took) = trickled_body(&server, 10 << 20).await;
     assert!(text.starts_with("HTTP/1.1 408"), "{text}");
-    assert!(started.elapsed() >= Duration::from_millis(900));
+    assert!(took >= Duration::from_millis(900));
     // The idle ones (a head due within a second under pressure) are
     // closed too, and their slots serve again.
     for mut conn in idle {
