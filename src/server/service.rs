@@ -251,8 +251,7 @@ fn body_allowance(bytes: u64) -> Duration {
 /// bytes back when dropped), or why not.
 ///
 /// A body of known length (`Content-Length`) is refused before it is read
-/// when too large, and its length is taken from the budget at once; a
-/// body of unknown length (chunked) is counted as it comes. The deadline
+/// when too large; every body is taken from the budget as its bytes come. The deadline
 /// costs a timer only when the body is not already there: most bodies
 /// come in the same read as the head, and their first poll returns them.
 /// Most bodies are one frame (or none): those are returned as they are,
@@ -272,14 +271,8 @@ where
     }
     let max = state.config.max_body;
     let declared = body.size_hint().exact();
-    if let Some(n) = declared {
-        let n = usize::try_from(n).map_err(|_| BodyRefused::TooLarge)?;
-        if n > max {
-            return Err(BodyRefused::TooLarge);
-        }
-        if !state.budget.grow(&mut held, n) {
-            return Err(BodyRefused::Overloaded);
-        }
+    if declared.is_some_and(|n| n > max as u64) {
+        return Err(BodyRefused::TooLarge);
     }
     // Pressed for connections: a short timeout, and time allowed for the
     // bytes that came rather than for those declared (a minimum rate).
@@ -319,7 +312,9 @@ where
         if total > max {
             return Err(BodyRefused::TooLarge);
         }
-        if declared.is_none() && !state.budget.grow(&mut held, data.len()) {
+        // The bytes held, as they come: a client that declares a body and
+        // sends nothing holds none of the budget.
+        if !state.budget.grow(&mut held, data.len()) {
             return Err(BodyRefused::Overloaded);
         }
         if !by_declared {
