@@ -195,6 +195,30 @@ pub struct VerifyArgs {
     /// (values too).
     #[arg(long, value_enum, default_value_t = BodyMode::Schema)]
     pub body: BodyMode,
+    /// A value for a URI variable, used before the documented example:
+    /// `--param id=42`; repeatable.
+    #[arg(long = "param", value_parser = parse_param)]
+    pub params: Vec<(String, String)>,
+    /// Exit 0 even when no transaction was tested (all skipped or
+    /// filtered out); without it, that is a failure (exit 1).
+    #[arg(long)]
+    pub allow_empty: bool,
+    /// Stop at the first failing transaction.
+    #[arg(long)]
+    pub fail_fast: bool,
+    /// List the names of the transactions that would be tested, and exit.
+    #[arg(long)]
+    pub names: bool,
+}
+
+/// `name=value` → (`name`, `value`).
+fn parse_param(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((name, value)) if !name.trim().is_empty() => {
+            Ok((name.trim().to_string(), value.to_string()))
+        }
+        _ => Err(format!("`{text}` is not a parameter; write `name=value`")),
+    }
 }
 
 /// 128 bits from the standard library's per-process random hash keys
@@ -486,7 +510,7 @@ fn verify_command(args: VerifyArgs) -> anyhow::Result<ExitCode> {
         writeln!(err, "apib-mock: the specs have errors; nothing was sent")?;
         return Ok(ExitCode::from(2));
     }
-    let (mut cases, mut skipped) = verify::cases(&loaded.documents);
+    let (mut cases, mut skipped) = verify::cases(&loaded.documents, &args.params);
     if !args.only.is_empty() {
         let wanted: Vec<String> = args.only.iter().map(|o| o.to_lowercase()).collect();
         let keep = |name: &str| {
@@ -496,11 +520,18 @@ fn verify_command(args: VerifyArgs) -> anyhow::Result<ExitCode> {
         cases.retain(|c| keep(&c.name));
         skipped.retain(|(name, _)| keep(name));
     }
+    if args.names {
+        for case in &cases {
+            println!("{}", case.name);
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
     let options = verify::Options {
         server: args.server.clone(),
         headers: args.headers,
         timeout: args.timeout,
         body: args.body,
+        fail_fast: args.fail_fast,
     };
     println!(
         "apib-mock: verifying {} transactions against {}",
@@ -513,9 +544,16 @@ fn verify_command(args: VerifyArgs) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    let outcomes = runtime.block_on(verify::run(cases, &options, |o| {
+    let outcomes = match runtime.block_on(verify::run(cases, &options, |o| {
         println!("{}", verify::report::line(o));
-    }))?;
+    })) {
+        Ok(outcomes) => outcomes,
+        Err(e @ verify::VerifyError::Unreachable { .. }) => {
+            eprintln!("apib-mock: {e}");
+            return Ok(ExitCode::from(2));
+        }
+        Err(e) => return Err(e.into()),
+    };
     println!("{}", verify::report::summary(&outcomes, skipped.len()));
     for report in &args.reports {
         let (path, text) = match report {
@@ -532,6 +570,14 @@ fn verify_command(args: VerifyArgs) -> anyhow::Result<ExitCode> {
         std::fs::write(path, text).with_context(|| format!("cannot write the report {path}"))?;
     }
     let failed = outcomes.iter().any(|o| !o.passed());
+    if outcomes.is_empty() && !args.allow_empty {
+        eprintln!(
+            "apib-mock: nothing was tested ({} skipped): a run that checks nothing fails \
+             (--allow-empty to accept it)",
+            skipped.len()
+        );
+        return Ok(ExitCode::from(1));
+    }
     Ok(if failed {
         ExitCode::from(1)
     } else {

@@ -29,6 +29,25 @@ pub struct Transaction<'a> {
 }
 
 impl<'a> Transaction<'a> {
+    /// `Group > Resource > Action`, the parts the document names (an
+    /// unnamed action is `METHOD template`): with `#N`, the one name of a
+    /// transaction everywhere (`Apib-Mock-Transaction`, the journal,
+    /// coverage, `verify`).
+    pub fn action_label(&self) -> String {
+        let mut parts: Vec<String> = [self.group, self.resource.name.as_deref()]
+            .into_iter()
+            .flatten()
+            .map(str::to_string)
+            .collect();
+        parts.push(
+            self.action
+                .name
+                .clone()
+                .unwrap_or_else(|| format!("{} {}", self.action.method, self.uri_template())),
+        );
+        parts.join(" > ")
+    }
+
     /// The action's URI template, else the resource's.
     pub fn uri_template(&self) -> &'a UriTemplate {
         self.action.uri.as_ref().unwrap_or(&self.resource.uri)

@@ -103,22 +103,11 @@ impl Contract {
     fn add_endpoint(&mut self, tx: &Transaction<'_>, source: &SourceFile) -> usize {
         let method = Method::from_bytes(tx.action.method.as_bytes()).unwrap_or(Method::GET);
         let template = tx.uri_template();
-        let mut label: Vec<String> = [tx.group, tx.resource.name.as_deref()]
-            .into_iter()
-            .flatten()
-            .map(str::to_string)
-            .collect();
-        label.push(
-            tx.action
-                .name
-                .clone()
-                .unwrap_or_else(|| format!("{method} {template}")),
-        );
         let id = self.endpoints.len();
         self.endpoints.push(Endpoint {
             method,
             template: template.to_string(),
-            label: label.join(" > "),
+            label: tx.action_label(),
             transactions: Vec::new(),
             example_uri: tx.example_uri(),
             rules: self.strict.then(|| super::rules::rules(tx, source)),

@@ -36,6 +36,8 @@ pub struct Options {
     pub timeout: Duration,
     /// How bodies are compared.
     pub body: BodyMode,
+    /// Stop after the first failure.
+    pub fail_fast: bool,
 }
 
 /// The result of one case.
@@ -66,6 +68,14 @@ pub enum VerifyError {
     )]
     /// The `--server` value is not an `http://` URL.
     BadServer(String),
+    /// Not one request reached the server: nothing listens there.
+    #[error("cannot reach {server}: {why} (is the server running?)")]
+    Unreachable {
+        /// The `--server` value.
+        server: String,
+        /// The connection error.
+        why: String,
+    },
 }
 
 /// Runs every case in order, calling `progress` after each.
@@ -83,6 +93,7 @@ pub async fn run(
     }
     let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
     let mut outcomes = Vec::with_capacity(cases.len());
+    let mut reached = false;
     for case in cases {
         let started = Instant::now();
         let result =
@@ -97,12 +108,22 @@ pub async fn run(
                 elapsed: started.elapsed(),
                 case,
             },
-            Ok(Err(e)) => Outcome {
-                failures: vec![format!("request failed: {e}")],
-                status: None,
-                elapsed: started.elapsed(),
-                case,
-            },
+            Ok(Err(e)) => {
+                // Nothing listens there: one clear error, not one failure
+                // per transaction.
+                if !reached && e.connect {
+                    return Err(VerifyError::Unreachable {
+                        server: options.server.clone(),
+                        why: e.message,
+                    });
+                }
+                Outcome {
+                    failures: vec![format!("request failed: {}", e.message)],
+                    status: None,
+                    elapsed: started.elapsed(),
+                    case,
+                }
+            }
             Ok(Ok(observed)) => Outcome {
                 failures: check::check(&case.expect, &observed, options.body),
                 status: Some(observed.status),
@@ -110,10 +131,40 @@ pub async fn run(
                 case,
             },
         };
+        reached |= outcome.status.is_some();
         progress(&outcome);
+        let stop = options.fail_fast && !outcome.passed();
         outcomes.push(outcome);
+        if stop {
+            break;
+        }
     }
     Ok(outcomes)
+}
+
+/// Why a request got no answer.
+#[derive(Debug)]
+struct SendError {
+    message: String,
+    /// The connection could not be made.
+    connect: bool,
+}
+
+impl<E: Into<Box<dyn std::error::Error + Send + Sync>>> From<E> for SendError {
+    fn from(e: E) -> Self {
+        let e: Box<dyn std::error::Error + Send + Sync> = e.into();
+        let connect = e
+            .downcast_ref::<hyper_util::client::legacy::Error>()
+            .is_some_and(hyper_util::client::legacy::Error::is_connect);
+        // The cause says what happened (refused, unresolvable).
+        let mut message = e.to_string();
+        let mut source = e.source();
+        while let Some(cause) = source {
+            message = format!("{message}: {cause}");
+            source = cause.source();
+        }
+        SendError { message, connect }
+    }
 }
 
 type HttpClient = Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>;
@@ -123,7 +174,7 @@ async fn send(
     base: &str,
     case: &Case,
     options: &Options,
-) -> Result<Observed, Box<dyn std::error::Error + Send + Sync>> {
+) -> Result<Observed, SendError> {
     let uri = format!("{base}{}", case.uri);
     let mut req = Request::builder().method(case.method.as_str()).uri(uri);
     for (name, value) in &case.headers {

@@ -1,14 +1,16 @@
 //! What `verify` sends and expects, one case per documented
 //! request/response pair.
 
-use crate::blueprint::{Message, Transaction};
+use crate::blueprint::Message;
 use crate::load::Document;
 
 /// One documented transaction to try against a server.
 #[derive(Debug, Clone)]
 pub struct Case {
-    /// `Group > Resource > Action > Example N` (N counts the action's
-    /// transactions from 1, in document order): stable across runs.
+    /// `Group > Resource > Action > #N` (N counts the action's
+    /// transactions that have a response from 1, in document order): the
+    /// name the mock gives it in `Apib-Mock-Transaction`, the journal and
+    /// coverage; stable across runs.
     pub name: String,
     /// The method.
     pub method: String,
@@ -38,10 +40,19 @@ pub struct Expectation {
     pub schema: Option<String>,
 }
 
-/// Every case of `documents`, in document order. Transactions that cannot
-/// be sent (no response, a path variable without a value) are returned
-/// apart with the reason.
-pub fn cases(documents: &[Document]) -> (Vec<Case>, Vec<(String, String)>) {
+/// Every case of `documents`, in document order, with `params` (from
+/// `--param name=value`) giving URI variables their values first.
+/// Transactions that cannot be sent (no response, a path variable or a
+/// required query parameter without a value) are returned apart with the
+/// reason.
+///
+/// When an action documents responses of more than one media type and a
+/// request sends no `Accept`, the request asks for its response's media
+/// type: a server that negotiates answers each one as documented.
+pub fn cases(
+    documents: &[Document],
+    params: &[(String, String)],
+) -> (Vec<Case>, Vec<(String, String)>) {
     let mut cases = Vec::new();
     let mut skipped = Vec::new();
     for doc in documents {
@@ -52,8 +63,13 @@ pub fn cases(documents: &[Document]) -> (Vec<Case>, Vec<(String, String)>) {
                 previous = Some(std::ptr::from_ref(tx.action));
                 number = 0;
             }
-            number += 1;
-            let name = format!("{} > Example {number}", action_label(&tx));
+            if tx.response.is_some() {
+                number += 1;
+            }
+            let name = match tx.response {
+                Some(_) => format!("{} > #{number}", tx.action_label()),
+                None => format!("{} > a request without a response", tx.action_label()),
+            };
             let at = tx
                 .request
                 .map(|r| r.message.span.start)
@@ -65,19 +81,64 @@ pub fn cases(documents: &[Document]) -> (Vec<Case>, Vec<(String, String)>) {
                 skipped.push((name, "the request has no documented response".into()));
                 continue;
             };
-            let Some(uri) = tx.example_uri() else {
+            let written = tx.request.and_then(|r| r.example_uri.clone());
+            let given = |name: &str| {
+                params
+                    .iter()
+                    .find(|(n, _)| n == name)
+                    .map(|(_, v)| v.clone())
+            };
+            let documented = |name: &str| {
+                tx.parameters()
+                    .find(|p| p.name == name)
+                    .and_then(|p| p.example.clone().or_else(|| p.default.clone()))
+            };
+            if written.is_none() {
+                let missing: Vec<&str> = tx
+                    .uri_template()
+                    .query_variables()
+                    .into_iter()
+                    .filter(|v| {
+                        tx.parameters().any(|p| p.name == *v && p.required)
+                            && given(v).is_none()
+                            && documented(v).is_none()
+                    })
+                    .collect();
+                if let Some(first) = missing.first() {
+                    skipped.push((
+                        name,
+                        format!(
+                            "the required query parameter `{}` has no example or default value \
+                             (give one with --param {first}=VALUE)",
+                            missing.join("`, `")
+                        ),
+                    ));
+                    continue;
+                }
+            }
+            let expanded = written.or_else(|| {
+                tx.uri_template()
+                    .expand(|name| given(name).or_else(|| documented(name)))
+            });
+            let Some(uri) = expanded else {
                 skipped.push((
                     name,
-                    "a path variable has no example or default value".into(),
+                    "a path variable has no example or default value (give one with --param \
+                     NAME=VALUE)"
+                        .into(),
                 ));
                 continue;
             };
             let request = tx.request.map(|r| &r.message);
+            let mut headers = request.map(|m| m.headers.clone()).unwrap_or_default();
+            if let Some(accept) = negotiated(&tx, &response.message, &headers) {
+                headers.push(("Accept".into(), accept));
+            }
             cases.push(Case {
                 name,
                 method: tx.action.method.clone(),
                 uri,
-                headers: request.map(|m| m.headers.clone()).unwrap_or_default(),
+                headers,
                 body: request.and_then(body_text),
                 expect: Expectation {
                     status: response.status,
@@ -92,25 +153,45 @@ pub fn cases(documents: &[Document]) -> (Vec<Case>, Vec<(String, String)>) {
     (cases, skipped)
 }
 
+/// The `Accept` to send: the response's media type, when the request
+/// sends none and the action's responses come in more than one.
+fn negotiated(
+    tx: &crate::blueprint::Transaction<'_>,
+    response: &Message,
+    request_headers: &[(String, String)],
+) -> Option<String> {
+    if request_headers
+        .iter()
+        .any(|(n, _)| n.eq_ignore_ascii_case("accept"))
+    {
+        return None;
+    }
+    let media = |m: &Message| {
+        m.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case("content-type"))
+            .map(|(_, v)| {
+                v.split(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_ascii_lowercase()
+            })
+    };
+    let own = media(response)?;
+    let differs = tx
+        .action
+        .examples
+        .iter()
+        .flat_map(|e| &e.responses)
+        .filter_map(|r| media(&r.message))
+        .any(|m| m != own);
+    differs.then_some(own)
+}
+
 fn body_text(m: &Message) -> Option<String> {
     m.body
         .as_ref()
         .filter(|b| !b.text.trim().is_empty())
         .map(|b| b.text.clone())
-}
-
-/// `Group > Resource > Action` (the parts the document names).
-fn action_label(tx: &Transaction<'_>) -> String {
-    let mut parts: Vec<String> = [tx.group, tx.resource.name.as_deref()]
-        .into_iter()
-        .flatten()
-        .map(str::to_string)
-        .collect();
-    parts.push(
-        tx.action
-            .name
-            .clone()
-            .unwrap_or_else(|| format!("{} {}", tx.action.method, tx.uri_template())),
-    );
-    parts.join(" > ")
 }

@@ -49,7 +49,7 @@ async fn the_seed_verifies_against_its_own_mock_end_to_end() {
         "{text}"
     );
     assert!(
-        text.contains("pass Notifications > Notifications > Send a notification by ID > Example 3"),
+        text.contains("pass Notifications > Notifications > Send a notification by ID > #3"),
         "{text}"
     );
 }
@@ -73,7 +73,7 @@ async fn a_drifted_server_fails_with_readable_differences() {
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(1), "{text}");
     assert!(
-        text.contains("FAIL User > Read a user > Example 1 GET /users/1 → 200"),
+        text.contains("FAIL User > Read a user > #1 GET /users/1 → 200"),
         "{text}"
     );
     assert!(text.contains("body /id: the value is not of type \"number\" (the example's keys and types); got \"1\""), "{text}");
@@ -87,7 +87,7 @@ async fn a_drifted_server_fails_with_readable_differences() {
         "the failing transaction's blueprint line: {text}"
     );
     assert!(
-        text.contains("pass Users > List users > Example 1"),
+        text.contains("pass Users > List users > #1"),
         "values differ, keys and types agree: {text}"
     );
     assert!(
@@ -100,7 +100,7 @@ async fn a_drifted_server_fails_with_readable_differences() {
         (report["passed"].clone(), report["failed"].clone()),
         (2.into(), 2.into())
     );
-    assert_eq!(report["cases"][0]["name"], "User > Read a user > Example 1");
+    assert_eq!(report["cases"][0]["name"], "User > Read a user > #1");
     assert_eq!(report["cases"][0]["result"], "fail");
     let xml = std::fs::read_to_string(&junit).unwrap();
     assert!(
@@ -108,7 +108,7 @@ async fn a_drifted_server_fails_with_readable_differences() {
         "{xml}"
     );
     assert!(
-        xml.contains("<testcase classname=\"User &gt; Read a user\" name=\"Example 1\""),
+        xml.contains("<testcase classname=\"User &gt; Read a user\" name=\"#1\""),
         "{xml}"
     );
     assert!(
@@ -209,4 +209,119 @@ async fn bad_arguments_exit_2() {
     ])
     .await;
     assert_eq!(out.status.code(), Some(2));
+}
+
+#[tokio::test]
+async fn each_response_media_type_is_asked_for_and_parameters_can_be_given() {
+    let server = TestServer::start("fixtures/verify/negotiation.apib");
+    let spec = fixture("verify/negotiation.apib");
+    let out = verify(vec![spec.clone(), "--server".into(), base(&server)]).await;
+    let text = stdout(&out);
+    // The JSON response is asked for with its media type, and answered.
+    assert!(
+        text.contains("pass Message > Retrieve a message > #1"),
+        "{text}"
+    );
+    assert!(
+        text.contains("pass Message > Retrieve a message > #2"),
+        "{text}"
+    );
+    // A required query parameter without an example is a reasoned skip.
+    assert!(
+        text.contains("skip Search > Search > #1: the required query parameter `q` has no example or default value (give one with --param q=VALUE)"),
+        "{text}"
+    );
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    let out = verify(vec![
+        spec,
+        "--server".into(),
+        base(&server),
+        "--param".into(),
+        "q=ada".into(),
+    ])
+    .await;
+    let text = stdout(&out);
+    assert!(
+        text.contains("pass Search > Search > #1 GET /search?q=ada&page=1"),
+        "{text}"
+    );
+    assert!(text.contains("3 passed, 0 failed, 0 skipped"), "{text}");
+}
+
+#[tokio::test]
+async fn a_run_that_tests_nothing_or_reaches_nothing_does_not_pass() {
+    let server = TestServer::start("fixtures/verify/contract.apib");
+    let spec = fixture("verify/contract.apib");
+    let nothing = verify(vec![
+        spec.clone(),
+        "--server".into(),
+        base(&server),
+        "--only".into(),
+        "no such transaction".into(),
+    ])
+    .await;
+    assert_eq!(nothing.status.code(), Some(1));
+    assert!(
+        stderr(&nothing).contains("nothing was tested"),
+        "{}",
+        stderr(&nothing)
+    );
+    let allowed = verify(vec![
+        spec.clone(),
+        "--server".into(),
+        base(&server),
+        "--only".into(),
+        "no such transaction".into(),
+        "--allow-empty".into(),
+    ])
+    .await;
+    assert_eq!(allowed.status.code(), Some(0));
+    // Nothing listening: one message, exit 2.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let unreachable = verify(vec![
+        spec.clone(),
+        "--server".into(),
+        format!("http://127.0.0.1:{port}"),
+    ])
+    .await;
+    assert_eq!(
+        unreachable.status.code(),
+        Some(2),
+        "{}",
+        stdout(&unreachable)
+    );
+    let err = stderr(&unreachable);
+    assert!(
+        err.contains(&format!("cannot reach http://127.0.0.1:{port}")),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(!stdout(&unreachable).contains("FAIL"));
+    // --names lists what would be tested; --fail-fast stops at the first failure.
+    let names = verify(vec![
+        spec.clone(),
+        "--server".into(),
+        base(&server),
+        "--names".into(),
+    ])
+    .await;
+    assert_eq!(stdout(&names).lines().count(), 4, "{}", stdout(&names));
+    assert!(stdout(&names).contains("Users > Create a user > #1"));
+    let drifted = TestServer::start("fixtures/verify/drifted.apib");
+    let fast = verify(vec![
+        spec,
+        "--server".into(),
+        base(&drifted),
+        "--fail-fast".into(),
+    ])
+    .await;
+    assert_eq!(fast.status.code(), Some(1));
+    assert_eq!(
+        stdout(&fast).matches("FAIL ").count(),
+        1,
+        "{}",
+        stdout(&fast)
+    );
 }
