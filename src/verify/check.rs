@@ -72,6 +72,11 @@ pub fn check(expect: &Expectation, observed: &Observed, mode: BodyMode) -> Vec<S
     failures
 }
 
+/// The text without its whitespace.
+fn squeezed(text: &str) -> String {
+    text.split_whitespace().collect()
+}
+
 fn essence(media: &str) -> String {
     media
         .split(';')
@@ -90,20 +95,32 @@ fn check_body(expect: &Expectation, observed: &Observed, mode: BodyMode, out: &m
         .schema
         .as_deref()
         .and_then(|s| serde_json::from_str::<Value>(s).ok());
-    if documented_json.is_none() && schema.is_none() {
-        // A text body: compared only when asked for exactly.
-        if mode == BodyMode::Exact
-            && let Some(text) = &expect.body
-        {
-            let actual = String::from_utf8_lossy(&observed.body);
-            if actual.trim_end() != text.trim_end() {
-                out.push(format!(
-                    "body: expected {:?}, got {:?}",
-                    clip(text),
-                    clip(&actual)
-                ));
-            }
+    // One rule for a documented body that is not JSON (text, or JSON
+    // with comments and `...`): compared as text, schema or not, exactly
+    // with `--body exact`, else whitespace aside.
+    if documented_json.is_none()
+        && let Some(text) = &expect.body
+    {
+        let actual = String::from_utf8_lossy(&observed.body);
+        let same = match mode {
+            BodyMode::Exact => actual.trim_end() == text.trim_end(),
+            BodyMode::Schema => squeezed(&actual) == squeezed(text),
+        };
+        if !same {
+            out.push(format!(
+                "body (documented as text, not JSON: compared as text{}): expected {:?}, got {:?}",
+                if mode == BodyMode::Schema {
+                    ", whitespace aside"
+                } else {
+                    ""
+                },
+                clip(text),
+                clip(&actual)
+            ));
         }
+        return;
+    }
+    if documented_json.is_none() && schema.is_none() {
         return;
     }
     let actual: Value = match serde_json::from_slice(&observed.body) {
@@ -221,6 +238,36 @@ mod tests {
             headers: vec![("content-type".into(), ct.into())],
             body: body.as_bytes().to_vec(),
         }
+    }
+
+    #[test]
+    fn a_documented_body_that_is_not_json_is_compared_as_text_schema_or_not() {
+        let text = Some("{\n  \"id\": \"abc123\", // the note's id\n}");
+        let mut e = expect(200, text);
+        let same = observed(200, "application/json", text.unwrap());
+        assert!(check(&e, &same, BodyMode::Schema).is_empty());
+        assert!(check(&e, &same, BodyMode::Exact).is_empty());
+        // A schema does not turn it into a JSON comparison.
+        e.schema = Some(r#"{"type": "object"}"#.into());
+        assert!(check(&e, &same, BodyMode::Schema).is_empty());
+        let spaced = observed(
+            200,
+            "application/json",
+            "{ \"id\": \"abc123\", // the note's id }",
+        );
+        assert!(
+            check(&e, &spaced, BodyMode::Schema).is_empty(),
+            "whitespace aside"
+        );
+        assert_eq!(check(&e, &spaced, BodyMode::Exact).len(), 1);
+        let other = observed(200, "application/json", r#"{"id": "zzz"}"#);
+        let failures = check(&e, &other, BodyMode::Schema);
+        assert!(
+            failures[0].starts_with(
+                "body (documented as text, not JSON: compared as text, whitespace aside)"
+            ),
+            "{failures:?}"
+        );
     }
 
     #[test]
