@@ -107,6 +107,11 @@ pub struct BodyRule {
     pub source: Source,
     /// Every documented request has a body: one must be sent.
     pub required: bool,
+    /// Media types (lower-case essence) of the action's documented
+    /// requests whose body is not JSON (`text/plain` beside a JSON
+    /// request): a request declaring one of them is that documented
+    /// alternative, not a JSON body that failed.
+    pub text_media_types: Vec<String>,
     /// Built on first use; `None` when the schema does not compile (the
     /// body is then not checked).
     validator: OnceLock<Option<jsonschema::Validator>>,
@@ -132,6 +137,7 @@ impl BodyRule {
             origin,
             source,
             required,
+            text_media_types: Vec::new(),
             validator: OnceLock::new(),
         }
     }
@@ -221,6 +227,27 @@ fn body_rule(
 ) -> Option<BodyRule> {
     let with_body = |m: &&&Message| m.body.as_ref().is_some_and(|b| !b.text.trim().is_empty());
     let required = !requests.is_empty() && requests.iter().all(|m| with_body(&m));
+    let mut text_media_types: Vec<String> = Vec::new();
+    for m in requests.iter().filter(with_body) {
+        if let Some(media) = m.header("content-type")
+            && !crate::blueprint::is_json_media_type(media)
+        {
+            let essence = media
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase();
+            if !text_media_types.contains(&essence) {
+                text_media_types.push(essence);
+            }
+        }
+    }
+    let rule = |schema, origin, source| {
+        let mut rule = BodyRule::new(schema, origin, source, required);
+        rule.text_media_types = text_media_types.clone();
+        Some(rule)
+    };
     for m in requests {
         if let Some(schema) = &m.schema
             && let Ok(value) = serde_json::from_str::<Value>(&schema.text)
@@ -230,18 +257,13 @@ fn body_rule(
             } else {
                 SchemaOrigin::Schema
             };
-            return Some(BodyRule::new(value, origin, at(schema.span), required));
+            return rule(value, origin, at(schema.span));
         }
     }
     if let Some(schema) = action_schema
         && let Ok(value) = serde_json::from_str::<Value>(&schema.text)
     {
-        return Some(BodyRule::new(
-            value,
-            SchemaOrigin::Attributes,
-            at(schema.span),
-            required,
-        ));
+        return rule(value, SchemaOrigin::Attributes, at(schema.span));
     }
     let bodies: Vec<(Value, Span)> = requests
         .iter()
@@ -253,12 +275,7 @@ fn body_rule(
         .collect();
     let values: Vec<&Value> = bodies.iter().map(|(v, _)| v).collect();
     let schema = super::infer::infer(&values)?;
-    Some(BodyRule::new(
-        schema,
-        SchemaOrigin::Examples,
-        at(bodies[0].1),
-        required,
-    ))
+    rule(schema, SchemaOrigin::Examples, at(bodies[0].1))
 }
 
 /// Variables that make up a whole path segment (`/{id}`, `/:id`), with

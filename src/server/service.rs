@@ -451,9 +451,10 @@ impl Answer {
     }
 }
 
-/// A body declared JSON that does not parse, read as text, when lenient
-/// mode has a documented request with exactly that body (a pseudo-JSON
-/// example with comments or `...`): its own example must be answered.
+/// A body declared JSON that does not parse, read as text, when the
+/// contract has a documented request with exactly that body (a
+/// pseudo-JSON example with comments or `...`): its own example must be
+/// answered, strict or not.
 fn documented_text_body<'r>(
     contract: &Contract,
     method: &'r Method,
@@ -461,11 +462,6 @@ fn documented_text_body<'r>(
     headers: RequestHeaders<'r>,
     body: &'r [u8],
 ) -> Option<(RecordedRequest<'r>, MatchOutcome)> {
-    // Strict mode (the contract carries rules) refuses a body that is not
-    // what it declares.
-    if contract.is_strict() {
-        return None;
-    }
     let request =
         RecordedRequest::read(method, uri.path(), uri.query(), headers, body, BodyAs::Text).ok()?;
     let outcome = select(contract, &request);
@@ -513,6 +509,10 @@ fn answer(
     let head = method == Method::HEAD;
     // The request and what matched it (selected once, also on the
     // pseudo-JSON path, which has to select to know).
+    // A body declared JSON that is, word for word, a documented request's
+    // non-JSON example is that documented request, in strict mode too: its
+    // body is not held to the JSON schema.
+    let mut documented_text = false;
     let (request, outcome) = match RecordedRequest::new(method, path, uri.query(), headers, body) {
         Ok(r) => {
             let outcome = select(contract, &r);
@@ -527,7 +527,10 @@ fn answer(
         }
         Err(RequestError::InvalidJson { message }) => {
             match documented_text_body(contract, method, uri, headers, body) {
-                Some(matched) => matched,
+                Some(matched) => {
+                    documented_text = true;
+                    matched
+                }
                 None => {
                     return miss(
                         Problem::InvalidJson,
@@ -547,10 +550,13 @@ fn answer(
             let tx = contract.transaction(transaction);
             // Strict mode is a contract compiled with its rules: one
             // source of truth, which a reload keeps.
-            let violations = match &contract.endpoints()[tx.endpoint].rules {
+            let mut violations = match &contract.endpoints()[tx.endpoint].rules {
                 Some(rules) => rules.check(&request),
                 None => Vec::new(),
             };
+            if documented_text {
+                violations.retain(|v| v.place != "body");
+            }
             if violations.is_empty() {
                 let res = documented_response(tx, head, preference_applied);
                 (res, Answer::Documented(transaction))

@@ -105,6 +105,20 @@ impl Rules {
             SchemaOrigin::Attributes => "the action's Attributes",
             SchemaOrigin::Examples => "the documented examples",
         };
+        // A request declaring a documented non-JSON alternative is judged
+        // as that request: its text is not held to the JSON schema.
+        if !rule.text_media_types.is_empty()
+            && let Some(media) = req.header("content-type")
+        {
+            let essence = media.split(';').next().unwrap_or("").trim();
+            if rule
+                .text_media_types
+                .iter()
+                .any(|t| t.eq_ignore_ascii_case(essence))
+            {
+                return;
+            }
+        }
         let Some(body) = req.json() else {
             if req.body.is_empty() && !rule.required {
                 return;

@@ -258,19 +258,28 @@ async fn a_documented_pseudo_json_body_is_answered_in_lenient_mode() {
 }
 
 #[tokio::test]
-async fn strict_mode_still_refuses_a_body_that_is_not_json() {
+async fn strict_mode_answers_a_documented_pseudo_json_body_and_refuses_others() {
     let server = TestServer::strict("fixtures/compat/pseudo-json.apib");
     let routes = routes_json(&fixture("compat/pseudo-json.apib"));
     let documented = routes[0]["request"]["body"]
         .as_str()
         .expect("documented body");
-    let res = reqwest::Client::new()
-        .post(server.url("/orders"))
-        .header("content-type", "application/json")
-        .body(documented.to_string())
-        .send()
-        .await
-        .expect("request");
+    let send = |body: String| {
+        reqwest::Client::new()
+            .post(server.url("/orders"))
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+    };
+    // Word for word the documented request: it is that request.
+    let res = send(documented.to_string()).await.expect("request");
+    assert_eq!(
+        res.status().as_u16(),
+        routes[0]["response"]["status"].as_u64().unwrap() as u16
+    );
+    assert!(res.headers().get("apib-mock-violations").is_none());
+    // Any other body that is not JSON is refused.
+    let res = send(documented.replace("//", "#")).await.expect("request");
     problem(res, 400, "invalid-json").await;
 }
 

@@ -325,3 +325,55 @@ async fn a_run_that_tests_nothing_or_reaches_nothing_does_not_pass() {
         stdout(&fast)
     );
 }
+
+#[tokio::test]
+async fn every_corpus_example_verifies_against_its_own_mock_lenient_and_strict() {
+    let Some(shared) = crate::support::shared() else {
+        return;
+    };
+    let dir = shared.join("corpus/api-blueprint-examples");
+    let mut specs: Vec<_> = std::fs::read_dir(&dir)
+        .expect("corpus dir")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "apib"))
+        .collect();
+    specs.sort();
+    specs.push(root().join("specs/retailers.apib"));
+    let mut passed = 0;
+    for spec in &specs {
+        let spec = spec.display().to_string();
+        for strict in [false, true] {
+            let server = if strict {
+                TestServer::strict(&spec)
+            } else {
+                TestServer::start(&spec)
+            };
+            let out = verify(vec![
+                spec.clone(),
+                "--server".into(),
+                base(&server),
+                "--allow-empty".into(),
+            ])
+            .await;
+            let text = stdout(&out);
+            assert_eq!(
+                out.status.code(),
+                Some(0),
+                "{spec} (strict: {strict}):\n{text}\n{}",
+                stderr(&out)
+            );
+            let summary = text.lines().last().unwrap_or("");
+            assert!(summary.contains(" passed, 0 failed"), "{spec}: {summary}");
+            passed += summary
+                .split(' ')
+                .next()
+                .and_then(|n| n.parse::<usize>().ok())
+                .unwrap_or(0);
+        }
+    }
+    assert!(
+        specs.len() >= 21 && passed > 100,
+        "{} specs, {passed} passed",
+        specs.len()
+    );
+}
