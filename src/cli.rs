@@ -112,6 +112,12 @@ pub struct ServeArgs {
     /// (KiB, MiB, KB, MB).
     #[arg(long, default_value = "10MiB", value_parser = parse_size)]
     pub max_body: usize,
+    /// Serve HTTPS with this certificate chain (PEM; with --tls-key).
+    #[arg(long, requires = "tls_key")]
+    pub tls_cert: Option<std::path::PathBuf>,
+    /// The private key of --tls-cert (PEM).
+    #[arg(long, requires = "tls_cert")]
+    pub tls_key: Option<std::path::PathBuf>,
     /// Largest spec file read, and largest spec once its includes are
     /// spliced in: bytes, or with a unit (KiB, MiB, KB, MB).
     #[arg(long, default_value = "32MiB", value_parser = parse_size)]
@@ -209,6 +215,21 @@ pub struct VerifyArgs {
     /// List the names of the transactions that would be tested, and exit.
     #[arg(long)]
     pub names: bool,
+    /// Trust this CA certificate (PEM) for an https:// server, as well as
+    /// the system's roots.
+    #[arg(long)]
+    pub ca_cert: Option<std::path::PathBuf>,
+    /// Do not check the https:// server's certificate (self-signed
+    /// staging servers; a warning is printed).
+    #[arg(long)]
+    pub insecure: bool,
+    /// A client certificate (PEM) for servers that ask for one (mTLS);
+    /// with --client-key.
+    #[arg(long, requires = "client_key")]
+    pub client_cert: Option<std::path::PathBuf>,
+    /// The private key of --client-cert (PEM).
+    #[arg(long, requires = "client_cert")]
+    pub client_key: Option<std::path::PathBuf>,
 }
 
 /// `name=value` → (`name`, `value`).
@@ -379,6 +400,16 @@ fn serve(args: ServeArgs, on_idle: Option<fn()>) -> anyhow::Result<ExitCode> {
     let addr = listener.local_addr()?;
     let json = args.log_format == LogFormat::Json;
     let exposed = !addr.ip().is_loopback();
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => {
+            let identity = server::TlsIdentity::new(cert, key);
+            // Read now: a bad certificate is an error before the banner.
+            server::check_tls(&identity)?;
+            Some(identity)
+        }
+        _ => None,
+    };
+    let scheme = if tls.is_some() { "https" } else { "http" };
     // Beyond loopback the admin API (the journal holds credentials) needs
     // a token: the one given, or one made up now.
     let made_up_token = admin_prefix.is_some() && exposed && args.admin_token.is_none();
@@ -395,7 +426,7 @@ fn serve(args: ServeArgs, on_idle: Option<fn()>) -> anyhow::Result<ExitCode> {
         writeln!(
             out,
             "{}",
-            serde_json::json!({"event": "listening", "url": format!("http://{addr}"), "exposed": exposed})
+            serde_json::json!({"event": "listening", "url": format!("{scheme}://{addr}"), "exposed": exposed})
         )?;
         if exposed {
             writeln!(
@@ -411,7 +442,7 @@ fn serve(args: ServeArgs, on_idle: Option<fn()>) -> anyhow::Result<ExitCode> {
         }
         out.write_all(endpoint_events(&live.contract()).as_bytes())?;
     } else {
-        writeln!(out, "apib-mock: listening on http://{addr}")?;
+        writeln!(out, "apib-mock: listening on {scheme}://{addr}")?;
         if exposed {
             writeln!(
                 out,
@@ -491,6 +522,7 @@ fn serve(args: ServeArgs, on_idle: Option<fn()>) -> anyhow::Result<ExitCode> {
         body_budget: args.body_budget,
         body_timeout: args.body_timeout,
         on_idle,
+        tls,
         ..ServeConfig::default()
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -532,6 +564,11 @@ fn verify_command(args: VerifyArgs) -> anyhow::Result<ExitCode> {
         timeout: args.timeout,
         body: args.body,
         fail_fast: args.fail_fast,
+        tls: verify::ClientTls {
+            ca_cert: args.ca_cert,
+            insecure: args.insecure,
+            client_cert: args.client_cert.zip(args.client_key),
+        },
     };
     println!(
         "apib-mock: verifying {} transactions against {}",

@@ -56,6 +56,8 @@ pub use diag::{Diagnostic, Severity, SourceFile};
 pub use load::{LoadError, SpecLimits};
 pub use mock_server::{MockServer, MockServerBuilder, StartError};
 pub use reload::{Diff, ErrorRecord, LiveContract, Outcome as ReloadOutcome, ReloadRecord};
+#[cfg(feature = "tls")]
+pub use server::TlsIdentity;
 pub use server::{
     Coverage, CoveredTransaction, DEFAULT_PREFIX as DEFAULT_ADMIN_PREFIX, LogFormat,
     ReceivedRequest, RunningServer, ServeConfig, Startup, StartupError, prepare, prepare_with,

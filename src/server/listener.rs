@@ -39,7 +39,8 @@ pub async fn serve(
     config: ServeConfig,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
-    serve_state(listener, State::new(live, config), shutdown).await
+    let tls = acceptor(&config)?;
+    serve_state(listener, State::new(live, config), tls, shutdown).await
 }
 
 /// [`serve`] with the state built by the caller (who keeps a handle on
@@ -47,6 +48,7 @@ pub async fn serve(
 pub(crate) async fn serve_state(
     listener: std::net::TcpListener,
     state: Arc<State>,
+    tls: Option<Acceptor>,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
     listener.set_nonblocking(true)?;
@@ -105,22 +107,25 @@ pub(crate) async fn serve_state(
                     state: state.clone(),
                     deadline: HeadDeadline::new(state.head_timeout()),
                 });
-                let io = GuardedIo::new(TokioIo::new(stream), conn_state.clone());
-                let service = service_fn(move |req| {
-                    conn_state.deadline.answering();
-                    let conn = conn_state.clone();
-                    async move {
-                        let (res, done) = handle(&conn.state, req).await;
-                        conn.deadline.answered(done, conn.state.head_timeout());
-                        Ok::<_, std::convert::Infallible>(res)
-                    }
-                });
-                let conn = http.serve_connection(io, service);
-                let conn = graceful.watch(conn);
+                let http = http.clone();
+                let watcher = graceful.watcher();
+                let tls = tls.clone();
                 tokio::spawn(async move {
                     // Client resets and timeouts end the connection; they
                     // are not server errors.
-                    let _ = conn.await;
+                    match tls {
+                        None => serve_io(&http, watcher, stream, conn_state).await,
+                        #[cfg(feature = "tls")]
+                        Some(acceptor) => {
+                            // The handshake is due like a request head.
+                            let due = conn_state.state.head_timeout();
+                            let handshake =
+                                tokio::time::timeout(due, acceptor.accept(stream)).await;
+                            if let Ok(Ok(stream)) = handshake {
+                                serve_io(&http, watcher, stream, conn_state).await;
+                            }
+                        }
+                    }
                     open.connections.fetch_sub(1, Ordering::Relaxed);
                     drop(permit);
                     idle.closed();
@@ -243,6 +248,48 @@ impl AcceptErrors {
     }
 }
 
+/// Serves one connection's requests on `stream` (plain, or TLS after the
+/// handshake) until it ends or the server shuts down.
+async fn serve_io<S>(
+    http: &http1::Builder,
+    watcher: hyper_util::server::graceful::Watcher,
+    stream: S,
+    conn_state: Arc<Connection>,
+) where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let io = GuardedIo::new(TokioIo::new(stream), conn_state.clone());
+    let service = service_fn(move |req| {
+        conn_state.deadline.answering();
+        let conn = conn_state.clone();
+        async move {
+            let (res, done) = handle(&conn.state, req).await;
+            conn.deadline.answered(done, conn.state.head_timeout());
+            Ok::<_, std::convert::Infallible>(res)
+        }
+    });
+    let _ = watcher.watch(http.serve_connection(io, service)).await;
+}
+
+/// The TLS acceptor, when the server speaks HTTPS.
+#[cfg(feature = "tls")]
+pub(crate) type Acceptor = tokio_rustls::TlsAcceptor;
+/// Without the `tls` feature there is none.
+#[cfg(not(feature = "tls"))]
+#[derive(Clone)]
+pub(crate) enum Acceptor {}
+
+/// The acceptor `config` asks for (its files read now, so a bad
+/// certificate is an error at start).
+pub(crate) fn acceptor(config: &ServeConfig) -> std::io::Result<Option<Acceptor>> {
+    #[cfg(feature = "tls")]
+    if let Some(identity) = &config.tls {
+        return super::tls::acceptor(identity).map(Some);
+    }
+    let _ = config;
+    Ok(None)
+}
+
 /// What one connection's requests share: the server's state and the
 /// connection's request head deadline.
 struct Connection {
@@ -260,6 +307,8 @@ impl AsRef<HeadDeadline> for Connection {
 #[derive(Debug)]
 pub struct RunningServer {
     addr: SocketAddr,
+    /// `http`, or `https` with a TLS identity.
+    scheme: &'static str,
     state: Arc<State>,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<std::io::Result<()>>>,
@@ -284,13 +333,16 @@ impl RunningServer {
         config: ServeConfig,
     ) -> std::io::Result<Self> {
         let addr = listener.local_addr()?;
+        let tls = acceptor(&config)?;
+        let scheme = if tls.is_some() { "https" } else { "http" };
         let (stop, stopped) = oneshot::channel::<()>();
         let state = State::new(live, config);
-        let task = tokio::spawn(serve_state(listener, state.clone(), async {
+        let task = tokio::spawn(serve_state(listener, state.clone(), tls, async {
             let _ = stopped.await;
         }));
         Ok(Self {
             addr,
+            scheme,
             state,
             stop: Some(stop),
             task: Some(task),
@@ -307,9 +359,9 @@ impl RunningServer {
         self.addr
     }
 
-    /// `http://ADDR` + `path`.
+    /// `http://ADDR` (or `https://`) + `path`.
     pub fn url(&self, path: &str) -> String {
-        format!("http://{}{}", self.addr, path)
+        format!("{}://{}{}", self.scheme, self.addr, path)
     }
 
     /// Stops accepting, waits for open requests to finish.

@@ -17,6 +17,8 @@ mod log;
 mod problem;
 mod service;
 mod startup;
+#[cfg(feature = "tls")]
+mod tls;
 
 pub use admin::DEFAULT_PREFIX;
 pub use coverage::{Coverage, CoveredTransaction};
@@ -27,3 +29,7 @@ pub use listener::serve;
 pub use log::LogFormat;
 pub use service::ServeConfig;
 pub use startup::{Startup, StartupError, prepare, prepare_with};
+#[cfg(feature = "tls")]
+pub use tls::TlsIdentity;
+#[cfg(feature = "cli")]
+pub(crate) use tls::check as check_tls;

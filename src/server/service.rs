@@ -67,6 +67,9 @@ pub struct ServeConfig {
     /// connection for a couple of seconds after some traffic: the binary
     /// gives its allocator's free memory back to the system there.
     pub on_idle: Option<fn()>,
+    /// Serve HTTPS with this certificate and key (PEM).
+    #[cfg(feature = "tls")]
+    pub tls: Option<super::tls::TlsIdentity>,
 }
 
 impl Default for ServeConfig {
@@ -85,6 +88,8 @@ impl Default for ServeConfig {
             body_budget: 256 << 20,
             body_timeout: std::time::Duration::from_secs(10),
             on_idle: None,
+            #[cfg(feature = "tls")]
+            tls: None,
         }
     }
 }

@@ -10,6 +10,7 @@
 pub mod check;
 pub mod plan;
 pub mod report;
+mod tls;
 
 use std::time::{Duration, Instant};
 
@@ -21,6 +22,7 @@ use hyper_util::rt::TokioExecutor;
 
 pub use check::{BodyMode, Observed};
 pub use plan::{Case, cases};
+pub use tls::ClientTls;
 
 /// Responses larger than this are cut off (and fail to parse).
 const MAX_RESPONSE: usize = 64 * 1024 * 1024;
@@ -38,6 +40,8 @@ pub struct Options {
     pub body: BodyMode,
     /// Stop after the first failure.
     pub fail_fast: bool,
+    /// How an https:// server is trusted.
+    pub tls: ClientTls,
 }
 
 /// The result of one case.
@@ -63,13 +67,14 @@ impl Outcome {
 /// Why a run cannot start.
 #[derive(Debug, thiserror::Error)]
 pub enum VerifyError {
-    #[error(
-        "--server `{0}` is not an http:// URL (verify speaks plain HTTP; https is not supported yet)"
-    )]
-    /// The `--server` value is not an `http://` URL.
+    #[error("--server `{0}` is not an http:// or https:// URL")]
+    /// The `--server` value is not an `http://` or `https://` URL.
     BadServer(String),
+    /// The TLS settings cannot be used (a certificate file, say).
+    #[error("{0}")]
+    Tls(String),
     /// Not one request reached the server: nothing listens there.
-    #[error("cannot reach {server}: {why} (is the server running?)")]
+    #[error("cannot reach {server}: {why}")]
     Unreachable {
         /// The `--server` value.
         server: String,
@@ -87,11 +92,25 @@ pub async fn run(
     let base = options.server.trim_end_matches('/');
     let authority_ok = base
         .strip_prefix("http://")
+        .or_else(|| base.strip_prefix("https://"))
         .is_some_and(|rest| !rest.is_empty());
     if !authority_ok || base.parse::<hyper::Uri>().is_err() {
         return Err(VerifyError::BadServer(options.server.clone()));
     }
-    let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
+    if options.tls.insecure && base.starts_with("https://") {
+        eprintln!(
+            "apib-mock: warning: --insecure: the server's certificate is not checked \
+             (anyone between here and {base} could answer)"
+        );
+    }
+    let config = tls::client_config(&options.tls).map_err(VerifyError::Tls)?;
+    let connector = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_tls_config(config)
+        .https_or_http()
+        .enable_http1()
+        .enable_http2()
+        .build();
+    let client: HttpClient = Client::builder(TokioExecutor::new()).build(connector);
     let mut outcomes = Vec::with_capacity(cases.len());
     let mut reached = false;
     for case in cases {
@@ -167,7 +186,10 @@ impl<E: Into<Box<dyn std::error::Error + Send + Sync>>> From<E> for SendError {
     }
 }
 
-type HttpClient = Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>;
+type HttpClient = Client<
+    hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>,
+    Full<Bytes>,
+>;
 
 async fn send(
     client: &HttpClient,

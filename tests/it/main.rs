@@ -19,4 +19,5 @@ mod serve_binary;
 mod snapshots_diag;
 mod strict;
 mod support;
+mod tls;
 mod verify;

@@ -191,12 +191,12 @@ async fn bad_arguments_exit_2() {
     let out = verify(vec![
         fixture("verify/contract.apib"),
         "--server".into(),
-        "https://example.com".into(),
+        "ftp://example.com".into(),
     ])
     .await;
     assert_eq!(out.status.code(), Some(2));
     assert!(
-        stderr(&out).contains("https is not supported"),
+        stderr(&out).contains("is not an http:// or https:// URL"),
         "{}",
         stderr(&out)
     );

@@ -1,0 +1,74 @@
+//! HTTPS for `serve`: a certificate chain and its key (PEM files), rustls
+//! with ring. HTTP/1.1 only (offered by ALPN), the same service as plain
+//! HTTP behind the handshake.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use rustls_pki_types::pem::PemObject as _;
+use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+
+/// A certificate chain and its private key, as PEM files.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TlsIdentity {
+    /// The certificate chain (leaf first).
+    pub cert: PathBuf,
+    /// The private key (PKCS#8, PKCS#1 or SEC1).
+    pub key: PathBuf,
+}
+
+impl TlsIdentity {
+    /// The identity in `cert` and `key`.
+    pub fn new(cert: impl Into<PathBuf>, key: impl Into<PathBuf>) -> Self {
+        Self {
+            cert: cert.into(),
+            key: key.into(),
+        }
+    }
+}
+
+fn invalid(what: String) -> std::io::Error {
+    std::io::Error::new(std::io::ErrorKind::InvalidInput, what)
+}
+
+/// Whether `identity` makes a TLS server: errors name the file and what
+/// is wrong.
+#[cfg(feature = "cli")]
+pub(crate) fn check(identity: &TlsIdentity) -> std::io::Result<()> {
+    acceptor(identity).map(drop)
+}
+
+/// The acceptor for `identity`: errors name the file and what is wrong.
+pub(crate) fn acceptor(identity: &TlsIdentity) -> std::io::Result<tokio_rustls::TlsAcceptor> {
+    let cert = identity.cert.display();
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(&identity.cert)
+        .map_err(|e| invalid(format!("--tls-cert {cert}: {e}")))?
+        .collect::<Result<_, _>>()
+        .map_err(|e| invalid(format!("--tls-cert {cert}: {e}")))?;
+    if certs.is_empty() {
+        return Err(invalid(format!(
+            "--tls-cert {cert}: no PEM certificate in it"
+        )));
+    }
+    let key = PrivateKeyDer::from_pem_file(&identity.key)
+        .map_err(|e| invalid(format!("--tls-key {}: {e}", identity.key.display())))?;
+    let provider = Arc::new(ring_provider());
+    let mut config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| invalid(format!("TLS: {e}")))?
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .map_err(|e| invalid(format!("--tls-cert/--tls-key: {e}")))?;
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(tokio_rustls::TlsAcceptor::from(Arc::new(config)))
+}
+
+/// rustls with ring: no OpenSSL, and no cmake (which aws-lc-rs needs) on
+/// a machine that has only the Rust toolchain and a C compiler. rustls
+/// deprecates it for lacking post-quantum key exchange, which a local
+/// mock and a staging check can do without.
+#[allow(deprecated)]
+fn ring_provider() -> rustls::crypto::CryptoProvider {
+    rustls::crypto::ring::default_provider()
+}
