@@ -230,6 +230,11 @@ pub struct VerifyArgs {
     /// The private key of --client-cert (PEM).
     #[arg(long, requires = "client_cert")]
     pub client_key: Option<std::path::PathBuf>,
+    /// A command run (with `sh -c`) before each transaction: the planned
+    /// request as JSON on stdin; JSON on stdout may change its headers,
+    /// URI, method or body, or skip it (README: "Hooks").
+    #[arg(long)]
+    pub hook_cmd: Option<String>,
 }
 
 /// `name=value` → (`name`, `value`).
@@ -569,6 +574,7 @@ fn verify_command(args: VerifyArgs) -> anyhow::Result<ExitCode> {
             insecure: args.insecure,
             client_cert: args.client_cert.zip(args.client_key),
         },
+        hook: args.hook_cmd.clone(),
     };
     println!(
         "apib-mock: verifying {} transactions against {}",
@@ -581,10 +587,15 @@ fn verify_command(args: VerifyArgs) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    let outcomes = match runtime.block_on(verify::run(cases, &options, |o| {
-        println!("{}", verify::report::line(o));
-    })) {
-        Ok(outcomes) => outcomes,
+    let progress = |step: verify::Step<'_>| match step {
+        verify::Step::Checked(o) => println!("{}", verify::report::line(o)),
+        verify::Step::Skipped(name, why) => println!("skip {name}: {why}"),
+    };
+    let outcomes = match runtime.block_on(verify::run(cases, &options, progress)) {
+        Ok(run) => {
+            skipped.extend(run.skipped);
+            run.outcomes
+        }
         Err(e @ verify::VerifyError::Unreachable { .. }) => {
             eprintln!("apib-mock: {e}");
             return Ok(ExitCode::from(2));

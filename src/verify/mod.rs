@@ -8,6 +8,7 @@
 //! - `report` prints progress and writes JUnit / JSON reports.
 
 pub mod check;
+mod hook;
 pub mod plan;
 pub mod report;
 mod tls;
@@ -42,6 +43,26 @@ pub struct Options {
     pub fail_fast: bool,
     /// How an https:// server is trusted.
     pub tls: ClientTls,
+    /// `--hook-cmd`: run before each transaction (see `hook`).
+    pub hook: Option<String>,
+}
+
+/// What a run did with one case, as it goes.
+#[derive(Debug)]
+pub enum Step<'a> {
+    /// Sent and checked.
+    Checked(&'a Outcome),
+    /// Not sent: the hook skipped it (its name, why).
+    Skipped(&'a str, &'a str),
+}
+
+/// What a run did: the cases checked, and those the hook skipped.
+#[derive(Debug, Default)]
+pub struct Run {
+    /// Sent and checked, in order.
+    pub outcomes: Vec<Outcome>,
+    /// Skipped by the hook: (name, why).
+    pub skipped: Vec<(String, String)>,
 }
 
 /// The result of one case.
@@ -87,8 +108,8 @@ pub enum VerifyError {
 pub async fn run(
     cases: Vec<Case>,
     options: &Options,
-    mut progress: impl FnMut(&Outcome),
-) -> Result<Vec<Outcome>, VerifyError> {
+    mut progress: impl FnMut(Step<'_>),
+) -> Result<Run, VerifyError> {
     let base = options.server.trim_end_matches('/');
     let authority_ok = base
         .strip_prefix("http://")
@@ -112,9 +133,35 @@ pub async fn run(
         .build();
     let client: HttpClient = Client::builder(TokioExecutor::new()).build(connector);
     let mut outcomes = Vec::with_capacity(cases.len());
+    let mut hook_skipped = Vec::new();
     let mut reached = false;
-    for case in cases {
+    for mut case in cases {
         let started = Instant::now();
+        if let Some(command) = &options.hook {
+            match hook::run(command, &mut case, options.timeout).await {
+                hook::Hooked::Send => {}
+                hook::Hooked::Skip(why) => {
+                    progress(Step::Skipped(&case.name, &why));
+                    hook_skipped.push((case.name, why));
+                    continue;
+                }
+                hook::Hooked::Failed(why) => {
+                    let outcome = Outcome {
+                        failures: vec![why],
+                        status: None,
+                        elapsed: started.elapsed(),
+                        case,
+                    };
+                    progress(Step::Checked(&outcome));
+                    let stop = options.fail_fast;
+                    outcomes.push(outcome);
+                    if stop {
+                        break;
+                    }
+                    continue;
+                }
+            }
+        }
         let result =
             tokio::time::timeout(options.timeout, send(&client, base, &case, options)).await;
         let outcome = match result {
@@ -151,14 +198,17 @@ pub async fn run(
             },
         };
         reached |= outcome.status.is_some();
-        progress(&outcome);
+        progress(Step::Checked(&outcome));
         let stop = options.fail_fast && !outcome.passed();
         outcomes.push(outcome);
         if stop {
             break;
         }
     }
-    Ok(outcomes)
+    Ok(Run {
+        outcomes,
+        skipped: hook_skipped,
+    })
 }
 
 /// Why a request got no answer.

@@ -377,3 +377,61 @@ async fn every_corpus_example_verifies_against_its_own_mock_lenient_and_strict()
         specs.len()
     );
 }
+
+#[tokio::test]
+async fn a_hook_can_add_headers_and_skip_transactions() {
+    let server = TestServer::start("fixtures/verify/contract.apib");
+    let hook = r#"cat > /dev/null; case "$APIB_MOCK_TRANSACTION" in
+        *Delete*) echo '{"skip": "no deletes on staging"}' ;;
+        *) echo '{"headers": {"X-Hooked": "yes"}}' ;;
+    esac"#;
+    let out = verify(vec![
+        fixture("verify/contract.apib"),
+        "--server".into(),
+        base(&server),
+        "--hook-cmd".into(),
+        hook.into(),
+    ])
+    .await;
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}\n{}", stderr(&out));
+    assert!(
+        text.contains("skip User > Delete a user > #1: the hook skipped it: no deletes on staging"),
+        "{text}"
+    );
+    assert!(text.contains("3 passed, 0 failed, 1 skipped"), "{text}");
+    let journal: Value = reqwest::get(server.url("/__mock/requests"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let requests = journal["requests"].as_array().unwrap();
+    assert_eq!(requests.len(), 3);
+    for r in requests {
+        assert_ne!(r["method"], "DELETE");
+        assert!(
+            r["headers"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|h| h[0] == "x-hooked" && h[1] == "yes"),
+            "{r}"
+        );
+    }
+    // A hook that fails fails its transaction, with what it said.
+    let out = verify(vec![
+        fixture("verify/contract.apib"),
+        "--server".into(),
+        base(&server),
+        "--hook-cmd".into(),
+        "echo 'no token for you' >&2; exit 3".into(),
+    ])
+    .await;
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stdout(&out).contains("no token for you"),
+        "{}",
+        stdout(&out)
+    );
+}
