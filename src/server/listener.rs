@@ -107,29 +107,41 @@ pub(crate) async fn serve_state(
                     state: state.clone(),
                     deadline: HeadDeadline::new(state.head_timeout()),
                 });
-                let http = http.clone();
-                let watcher = graceful.watcher();
-                let tls = tls.clone();
-                tokio::spawn(async move {
-                    // Client resets and timeouts end the connection; they
-                    // are not server errors.
-                    match tls {
-                        None => serve_io(&http, watcher, stream, conn_state).await,
-                        #[cfg(feature = "tls")]
-                        Some(acceptor) => {
+                let done = Closed {
+                    open,
+                    permit: Some(permit),
+                    idle,
+                };
+                // Client resets and timeouts end the connection; they are
+                // not server errors. Plain and TLS connections are separate
+                // tasks: a plain one's future holds nothing of TLS.
+                match &tls {
+                    None => {
+                        let conn = graceful.watch(serve_io(&http, stream, conn_state));
+                        tokio::spawn(async move {
+                            let _ = conn.await;
+                            drop(done);
+                        });
+                    }
+                    #[cfg(not(feature = "tls"))]
+                    Some(never) => match *never {},
+                    #[cfg(feature = "tls")]
+                    Some(acceptor) => {
+                        let acceptor = acceptor.clone();
+                        let http = http.clone();
+                        let watcher = graceful.watcher();
+                        tokio::spawn(async move {
                             // The handshake is due like a request head.
                             let due = conn_state.state.head_timeout();
                             let handshake =
                                 tokio::time::timeout(due, acceptor.accept(stream)).await;
                             if let Ok(Ok(stream)) = handshake {
-                                serve_io(&http, watcher, stream, conn_state).await;
+                                let _ = watcher.watch(serve_io(&http, stream, conn_state)).await;
                             }
-                        }
+                            drop(done);
+                        });
                     }
-                    open.connections.fetch_sub(1, Ordering::Relaxed);
-                    drop(permit);
-                    idle.closed();
-                });
+                }
             }
             () = &mut shutdown => break,
         }
@@ -248,14 +260,14 @@ impl AcceptErrors {
     }
 }
 
-/// Serves one connection's requests on `stream` (plain, or TLS after the
-/// handshake) until it ends or the server shuts down.
-async fn serve_io<S>(
+/// One connection's requests on `stream` (plain, or TLS after the
+/// handshake), served until it ends or the server shuts down.
+fn serve_io<S>(
     http: &http1::Builder,
-    watcher: hyper_util::server::graceful::Watcher,
     stream: S,
     conn_state: Arc<Connection>,
-) where
+) -> impl hyper_util::server::graceful::GracefulConnection + use<S>
+where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
     let io = GuardedIo::new(TokioIo::new(stream), conn_state.clone());
@@ -268,7 +280,24 @@ async fn serve_io<S>(
             Ok::<_, std::convert::Infallible>(res)
         }
     });
-    let _ = watcher.watch(http.serve_connection(io, service)).await;
+    http.serve_connection(io, service)
+}
+
+/// A connection's end: its slot goes back, the open count goes down, and
+/// the idle watch hears of it (on drop, however the task ends).
+struct Closed {
+    open: Arc<State>,
+    permit: Option<tokio::sync::OwnedSemaphorePermit>,
+    idle: Idle,
+}
+
+impl Drop for Closed {
+    fn drop(&mut self) {
+        self.open.connections.fetch_sub(1, Ordering::Relaxed);
+        // The slot goes back before the idle watch counts free slots.
+        drop(self.permit.take());
+        self.idle.closed();
+    }
 }
 
 /// The TLS acceptor, when the server speaks HTTPS.

@@ -129,7 +129,6 @@ pub async fn run(
         .with_tls_config(config)
         .https_or_http()
         .enable_http1()
-        .enable_http2()
         .build();
     let client: HttpClient = Client::builder(TokioExecutor::new()).build(connector);
     let mut outcomes = Vec::with_capacity(cases.len());
