@@ -112,6 +112,20 @@ pub struct ServeArgs {
     /// (KiB, MiB, KB, MB).
     #[arg(long, default_value = "10MiB", value_parser = parse_size)]
     pub max_body: usize,
+    /// Delay answers: `200ms` (all), `'POST /customers=1s'` (a method
+    /// and path or URI template), `uniform:100ms..500ms`,
+    /// `lognormal:median=200ms,sigma=0.4`; repeatable (the first that
+    /// applies is used). A request may ask with `Prefer: delay=500ms`.
+    #[arg(long = "delay", value_parser = server::DelayRule::parse)]
+    pub delays: Vec<server::DelayRule>,
+    /// Answer this share of requests (`5%`, `0.05`) with a fault: one of
+    /// the action's documented 4xx/5xx answers, or a dropped connection.
+    #[arg(long, value_parser = server::parse_share)]
+    pub chaos: Option<f64>,
+    /// Seed the random choices of --chaos and delay distributions (the
+    /// same requests in the same order get the same choices).
+    #[arg(long)]
+    pub seed: Option<u64>,
     /// Serve HTTPS with this certificate chain (PEM; with --tls-key).
     #[arg(long, requires = "tls_key")]
     pub tls_cert: Option<std::path::PathBuf>,
@@ -528,6 +542,7 @@ fn serve(args: ServeArgs, on_idle: Option<fn()>) -> anyhow::Result<ExitCode> {
         body_timeout: args.body_timeout,
         on_idle,
         tls,
+        network: server::NetworkConfig::new(args.delays, args.chaos.unwrap_or(0.0), args.seed),
         ..ServeConfig::default()
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -138,6 +138,7 @@ pub(crate) fn answer(
     method: &Method,
     rest: &str,
     query: Option<&str>,
+    sent: &[u8],
 ) -> Response<Full<Bytes>> {
     let get = matches!(*method, Method::GET | Method::HEAD);
     match (rest.trim_end_matches('/'), get, method) {
@@ -155,9 +156,20 @@ pub(crate) fn answer(
         }
         ("/coverage", true, _) => json_response(StatusCode::OK, to_vec(&super::Coverage::of(contract))),
         ("/routes", true, _) => json_response(StatusCode::OK, to_vec(&routes(contract))),
+        ("/settings", true, _) => json_response(StatusCode::OK, to_vec(&state.network.settings())),
+        ("/settings", false, &Method::PUT) => match super::network::settings_from_json(sent) {
+            Ok(settings) => {
+                state.network.set(settings);
+                json_response(StatusCode::OK, to_vec(&state.network.settings()))
+            }
+            Err(why) => Problem::BadRequest.response(
+                format!("the settings cannot be used: {why}"),
+                json!({"example": {"delay": ["200ms", "POST /customers=uniform:1s..2s"], "chaos": "5%", "seed": 42}}),
+            ),
+        },
         _ => Problem::NoRoute.response(
             format!("{method} {rest} is not part of the mock's admin API"),
-            json!({ "admin": ["GET status", "GET requests", "DELETE requests", "GET coverage", "GET routes"] }),
+            json!({ "admin": ["GET status", "GET requests", "DELETE requests", "GET coverage", "GET routes", "GET settings", "PUT settings"] }),
         ),
     }
 }

@@ -277,7 +277,11 @@ where
         async move {
             let (res, done) = handle(&conn.state, req).await;
             conn.deadline.answered(done, conn.state.head_timeout());
-            Ok::<_, std::convert::Infallible>(res)
+            // A simulated reset: hyper drops the connection unanswered.
+            if res.extensions().get::<super::network::Reset>().is_some() {
+                return Err(super::network::Reset);
+            }
+            Ok(res)
         }
     });
     http.serve_connection(io, service)

@@ -14,6 +14,7 @@ mod journal;
 mod limits;
 mod listener;
 mod log;
+mod network;
 mod problem;
 mod service;
 mod startup;
@@ -27,6 +28,9 @@ pub use listener::RunningServer;
 #[cfg(feature = "cli")]
 pub use listener::serve;
 pub use log::LogFormat;
+#[cfg(feature = "cli")]
+pub(crate) use network::parse_share;
+pub use network::{Delay, DelayRule, NetworkConfig};
 pub use service::ServeConfig;
 pub use startup::{Startup, StartupError, prepare, prepare_with};
 #[cfg(feature = "tls")]

@@ -19,6 +19,7 @@ use super::cors;
 use super::journal::{Journal, Record, Seen};
 use super::limits::{BodyBudget, Held};
 use super::log::{RequestLine, RequestLog};
+use super::network::{Asked, Fault, Network, Reset};
 use super::problem::Problem;
 use crate::contract::{Contract, ExpectedBody};
 use crate::matching::{
@@ -67,6 +68,8 @@ pub struct ServeConfig {
     /// connection for a couple of seconds after some traffic: the binary
     /// gives its allocator's free memory back to the system there.
     pub on_idle: Option<fn()>,
+    /// Simulated network: delays, chaos (default: none).
+    pub network: super::network::NetworkConfig,
     /// Serve HTTPS with this certificate and key (PEM).
     #[cfg(feature = "tls")]
     pub tls: Option<super::tls::TlsIdentity>,
@@ -88,6 +91,7 @@ impl Default for ServeConfig {
             body_budget: 256 << 20,
             body_timeout: std::time::Duration::from_secs(10),
             on_idle: None,
+            network: super::network::NetworkConfig::default(),
             #[cfg(feature = "tls")]
             tls: None,
         }
@@ -108,6 +112,8 @@ pub(crate) struct State {
     pub budget: BodyBudget,
     /// Connections open now.
     pub connections: std::sync::atomic::AtomicUsize,
+    /// The simulated network's live settings.
+    pub network: Network,
 }
 
 impl State {
@@ -118,6 +124,7 @@ impl State {
             journal: Journal::new(config.journal_size, config.journal_bytes),
             budget: BodyBudget::new(config.body_budget),
             connections: std::sync::atomic::AtomicUsize::new(0),
+            network: Network::new(config.network.clone()),
             config,
         })
     }
@@ -184,25 +191,123 @@ where
         && (rest.is_empty() || rest.starts_with('/'))
     {
         let contract = state.live.contract();
+        // Only `PUT settings` has a body worth reading.
+        let sent = if method == Method::PUT {
+            read_body(state, body, started)
+                .await
+                .map(|(bytes, _)| bytes)
+                .unwrap_or_default()
+        } else {
+            Bytes::new()
+        };
         let res = admin::refusal(state.config.admin_token.as_deref(), &headers)
-            .unwrap_or_else(|| admin::answer(state, &contract, &method, rest, uri.query()));
+            .unwrap_or_else(|| admin::answer(state, &contract, &method, rest, uri.query(), &sent));
         return finish(state, &contract, (res, Answer::Admin), &head, started, None);
     }
 
+    let asked = found
+        .prefer
+        .and_then(|p| p.to_str().ok())
+        .map(Asked::parse)
+        .unwrap_or_default();
     let body = read_body(state, body, started).await;
-    let contract = state.live.guard();
-    let (answered, bytes) = match body {
-        Ok((bytes, _held)) => (
-            answer(state, &contract, &method, &uri, found, &bytes),
-            bytes,
-        ),
-        Err(refused) => (refused.answer(state), Bytes::new()),
+    let (res, done, shaping) = {
+        let contract = state.live.guard();
+        let (answered, bytes) = match body {
+            Ok((bytes, _held)) => (
+                answer(state, &contract, &method, &uri, found, &bytes),
+                bytes,
+            ),
+            Err(refused) => (refused.answer(state), Bytes::new()),
+        };
+        let template = answered.1.transaction().map(|id| {
+            contract.endpoints()[contract.transaction(id).endpoint]
+                .template
+                .as_str()
+        });
+        let shaping = state.network.shape(asked, &method, uri.path(), template);
+        let answered = if shaping.chaos {
+            chaos(state, &contract, answered, method == Method::HEAD)
+        } else {
+            answered
+        };
+        let seen = state.journal.enabled().then(|| Seen {
+            headers,
+            body: bytes,
+        });
+        let (res, done) = finish(state, &contract, answered, &head, started, seen);
+        (res, done, shaping)
     };
-    let seen = state.journal.enabled().then(|| Seen {
-        headers,
-        body: bytes,
-    });
-    finish(state, &contract, answered, &head, started, seen)
+    if shaping.delay.is_none() && shaping.fault.is_none() {
+        return (res, done);
+    }
+    // Boxed: the request future stays its size when nothing is simulated.
+    Box::pin(simulate(res, done, shaping)).await
+}
+
+/// Chaos picked this request: one of its action's documented error
+/// answers (4xx/5xx) when it has some, else a reset.
+fn chaos(
+    state: &State,
+    contract: &Contract,
+    (mut res, answer): (Response<Full<Bytes>>, Answer),
+    head: bool,
+) -> (Response<Full<Bytes>>, Answer) {
+    if let Some(id) = answer.transaction() {
+        let endpoint = &contract.endpoints()[contract.transaction(id).endpoint];
+        let errors: Vec<usize> = endpoint
+            .transactions
+            .iter()
+            .copied()
+            .filter(|&t| contract.transaction(t).response.status.as_u16() >= 400)
+            .collect();
+        if !errors.is_empty() {
+            let pick = errors[state.network.pick(errors.len())];
+            let tx = contract.transaction(pick);
+            return (
+                documented_response(tx, head, None),
+                Answer::Documented(pick),
+            );
+        }
+    }
+    res.extensions_mut().insert(Reset);
+    (res, answer)
+}
+
+/// The longest a `timeout` fault holds a connection before dropping it.
+const FAULT_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// A delay (a timer on this request's task), then the fault asked for.
+async fn simulate(
+    mut res: Response<Full<Bytes>>,
+    done: Instant,
+    shaping: super::network::Shaping,
+) -> (Response<Full<Bytes>>, Instant) {
+    if let Some(delay) = shaping.delay {
+        tokio::time::sleep(delay).await;
+    }
+    match shaping.fault {
+        None => {}
+        Some(Fault::Reset) => {
+            res.extensions_mut().insert(Reset);
+        }
+        Some(Fault::Timeout) => {
+            tokio::time::sleep(FAULT_TIMEOUT).await;
+            res.extensions_mut().insert(Reset);
+        }
+        Some(Fault::Empty) => {
+            *res.body_mut() = Full::new(Bytes::new());
+        }
+        Some(Fault::Malformed) => {
+            let body = res.body().clone();
+            let whole = http_body_util::BodyExt::collect(body)
+                .await
+                .map(|c| c.to_bytes())
+                .unwrap_or_default();
+            *res.body_mut() = Full::new(whole.slice(..whole.len() / 2));
+        }
+    }
+    (res, done)
 }
 
 /// Why a request body was not read whole.

@@ -10,6 +10,7 @@ mod layers;
 mod library;
 mod mson;
 mod mson_fixtures;
+mod network;
 mod properties;
 mod reload;
 mod robustness;
