@@ -323,6 +323,11 @@ impl Network {
         }
     }
 
+    /// Whether delays or chaos are set (a request's own `Prefer` aside).
+    pub(crate) fn is_active(&self) -> bool {
+        self.active.load(Ordering::Relaxed)
+    }
+
     /// The settings now.
     pub(crate) fn settings(&self) -> NetworkConfig {
         self.settings.lock().map(|s| s.clone()).unwrap_or_default()

@@ -205,21 +205,30 @@ where
         return finish(state, &contract, (res, Answer::Admin), &head, started, None);
     }
 
+    let body = read_body(state, body, started).await;
+    // Nothing simulated (the default): the plain path, with no trace of
+    // the network's machinery.
+    if found.prefer.is_none() && !state.network.is_active() {
+        let contract = state.live.guard();
+        let (answered, bytes) = respond(state, &contract, &method, &uri, found, body);
+        let seen = state.journal.enabled().then(|| Seen {
+            headers,
+            body: bytes,
+        });
+        return finish(state, &contract, answered, &head, started, seen);
+    }
     let asked = found
         .prefer
         .and_then(|p| p.to_str().ok())
         .map(Asked::parse)
         .unwrap_or_default();
-    let body = read_body(state, body, started).await;
     let (res, done, shaping) = {
         let contract = state.live.guard();
-        let (answered, bytes) = match body {
-            Ok((bytes, _held)) => (
-                answer(state, &contract, &method, &uri, found, &bytes),
-                bytes,
-            ),
-            Err(refused) => (refused.answer(state), Bytes::new()),
-        };
+        let (answered, bytes) = respond(state, &contract, &method, &uri, found, body);
+        let seen = state.journal.enabled().then(|| Seen {
+            headers,
+            body: bytes,
+        });
         let template = answered.1.transaction().map(|id| {
             contract.endpoints()[contract.transaction(id).endpoint]
                 .template
@@ -231,10 +240,6 @@ where
         } else {
             answered
         };
-        let seen = state.journal.enabled().then(|| Seen {
-            headers,
-            body: bytes,
-        });
         let (res, done) = finish(state, &contract, answered, &head, started, seen);
         (res, done, shaping)
     };
@@ -243,6 +248,22 @@ where
     }
     // Boxed: the request future stays its size when nothing is simulated.
     Box::pin(simulate(res, done, shaping)).await
+}
+
+/// The answer to a request whose body was read (or refused), and the
+/// body for the journal.
+fn respond(
+    state: &State,
+    contract: &Contract,
+    method: &Method,
+    uri: &hyper::Uri,
+    found: RequestHeaders<'_>,
+    body: Result<(Bytes, Held<'_>), BodyRefused>,
+) -> ((Response<Full<Bytes>>, Answer), Bytes) {
+    match body {
+        Ok((bytes, _held)) => (answer(state, contract, method, uri, found, &bytes), bytes),
+        Err(refused) => (refused.answer(state), Bytes::new()),
+    }
 }
 
 /// Chaos picked this request: one of its action's documented error
