@@ -125,3 +125,18 @@ pub async fn problem(res: reqwest::Response, status: u16, kind: &str) -> serde_j
     assert_eq!(doc["type"], format!("urn:apib-mock:problem:{kind}"));
     doc
 }
+
+/// Runs `apib-mock verify ARGS` off the async runtime (the server under
+/// test runs on it).
+pub async fn verify(args: Vec<String>) -> Output {
+    tokio::task::spawn_blocking(move || {
+        Command::new(env!("CARGO_BIN_EXE_apib-mock"))
+            .arg("verify")
+            .args(&args)
+            .current_dir(root())
+            .output()
+            .expect("verify runs")
+    })
+    .await
+    .expect("joined")
+}

@@ -4,11 +4,11 @@
 //! HTTPS.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 
 use apib_mock::{ServeConfig, TlsIdentity};
 
-use crate::support::{TestServer, root, stderr, stdout};
+use crate::support::{TestServer, root, stderr, stdout, verify};
 
 /// A self-signed certificate for localhost and 127.0.0.1, and its key,
 /// written as PEM into `dir`.
@@ -20,19 +20,6 @@ fn self_signed(dir: &Path) -> (PathBuf, PathBuf) {
     std::fs::write(&cert, made.cert.pem()).unwrap();
     std::fs::write(&key, made.signing_key.serialize_pem()).unwrap();
     (cert, key)
-}
-
-async fn verify(args: Vec<String>) -> Output {
-    tokio::task::spawn_blocking(move || {
-        Command::new(env!("CARGO_BIN_EXE_apib-mock"))
-            .arg("verify")
-            .args(&args)
-            .current_dir(root())
-            .output()
-            .expect("verify runs")
-    })
-    .await
-    .expect("joined")
 }
 
 fn path(p: &Path) -> String {

@@ -3,26 +3,9 @@
 //! blueprint) fails with readable differences; filters, extra headers,
 //! reports, exact bodies and timeouts.
 
-use std::process::Output;
-
 use serde_json::Value;
 
-use crate::support::{TestServer, fixture, root, stderr, stdout};
-
-/// Runs `apib-mock verify ARGS` off the async runtime (the server under
-/// test runs on it).
-async fn verify(args: Vec<String>) -> Output {
-    tokio::task::spawn_blocking(move || {
-        std::process::Command::new(env!("CARGO_BIN_EXE_apib-mock"))
-            .arg("verify")
-            .args(&args)
-            .current_dir(root())
-            .output()
-            .expect("verify runs")
-    })
-    .await
-    .expect("joined")
-}
+use crate::support::{TestServer, fixture, root, stderr, stdout, verify};
 
 fn base(server: &TestServer) -> String {
     server.url("")
