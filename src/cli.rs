@@ -77,12 +77,16 @@ const CHECK_EXAMPLES: &str = "Examples:
 const SERVE_EXAMPLES: &str = "Examples:
   apib-mock serve                          # ./specs on http://127.0.0.1:4010
   apib-mock serve specs/ -p 8080 --strict  # validate every request
-  apib-mock serve 'apis/**/*.apib' -p 0    # a free port, printed on start";
+  apib-mock serve 'apis/**/*.apib' -p 0    # a free port, printed on start
+  apib-mock serve --delay 300ms --chaos 5% --seed 1   # a slow, flaky network
+  apib-mock serve --tls-cert cert.pem --tls-key key.pem   # HTTPS";
 
 const VERIFY_EXAMPLES: &str = "Examples:
   apib-mock verify api.apib -s http://127.0.0.1:8080
   apib-mock verify api.apib -s http://localhost:3000/api -H 'Authorization: Bearer t' \\
-      --report junit:verify.xml --timeout 2s";
+      --report junit:verify.xml --timeout 2s
+  apib-mock verify api.apib -s https://staging.example.com --ca-cert ca.pem \\
+      --hook-cmd ./hooks.sh --fail-fast";
 
 const ROUTES_EXAMPLES: &str = "Examples:
   apib-mock routes
