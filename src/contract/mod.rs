@@ -8,7 +8,7 @@
 //! could have been prepared here.
 
 mod compile;
-pub(crate) use compile::FRAMING_HEADERS;
+pub(crate) use compile::{FRAMING_HEADERS, essence};
 pub(crate) mod infer;
 pub mod json_shape;
 pub(crate) mod path_pattern;

@@ -232,12 +232,7 @@ fn body_rule(
         if let Some(media) = m.header("content-type")
             && !crate::blueprint::is_json_media_type(media)
         {
-            let essence = media
-                .split(';')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .to_ascii_lowercase();
+            let essence = super::essence(media);
             if !text_media_types.contains(&essence) {
                 text_media_types.push(essence);
             }

@@ -6,6 +6,7 @@
 use serde_json::Value;
 
 use super::plan::Expectation;
+use crate::contract::essence;
 
 /// How bodies are compared.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,15 +76,6 @@ pub fn check(expect: &Expectation, observed: &Observed, mode: BodyMode) -> Vec<S
 /// The text without its whitespace.
 fn squeezed(text: &str) -> String {
     text.split_whitespace().collect()
-}
-
-fn essence(media: &str) -> String {
-    media
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase()
 }
 
 fn check_body(expect: &Expectation, observed: &Observed, mode: BodyMode, out: &mut Vec<String>) {

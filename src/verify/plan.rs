@@ -170,13 +170,7 @@ fn negotiated(
         m.headers
             .iter()
             .find(|(n, _)| n.eq_ignore_ascii_case("content-type"))
-            .map(|(_, v)| {
-                v.split(';')
-                    .next()
-                    .unwrap_or("")
-                    .trim()
-                    .to_ascii_lowercase()
-            })
+            .map(|(_, v)| crate::contract::essence(v))
     };
     let own = media(response)?;
     let differs = tx
