@@ -136,65 +136,24 @@ pub async fn run(
     let mut reached = false;
     for mut case in cases {
         let started = Instant::now();
-        if let Some(command) = &options.hook {
-            match hook::run(command, &mut case, options.timeout).await {
-                hook::Hooked::Send => {}
-                hook::Hooked::Skip(why) => {
-                    progress(Step::Skipped(&case.name, &why));
-                    hook_skipped.push((case.name, why));
-                    continue;
-                }
-                hook::Hooked::Failed(why) => {
-                    let outcome = Outcome {
-                        failures: vec![why],
-                        status: None,
-                        elapsed: started.elapsed(),
-                        case,
-                    };
-                    progress(Step::Checked(&outcome));
-                    let stop = options.fail_fast;
-                    outcomes.push(outcome);
-                    if stop {
-                        break;
-                    }
-                    continue;
-                }
+        let hooked = match &options.hook {
+            Some(command) => hook::run(command, &mut case, options.timeout).await,
+            None => hook::Hooked::Send,
+        };
+        let outcome = match hooked {
+            hook::Hooked::Skip(why) => {
+                progress(Step::Skipped(&case.name, &why));
+                hook_skipped.push((case.name, why));
+                continue;
             }
-        }
-        let result =
-            tokio::time::timeout(options.timeout, send(&client, base, &case, options)).await;
-        let outcome = match result {
-            Err(_) => Outcome {
-                failures: vec![format!(
-                    "no answer within {} s (--timeout)",
-                    options.timeout.as_secs_f64()
-                )],
+            // The hook failed: so does the transaction, unsent.
+            hook::Hooked::Failed(why) => Outcome {
+                failures: vec![why],
                 status: None,
                 elapsed: started.elapsed(),
                 case,
             },
-            Ok(Err(e)) => {
-                // Nothing listens there: one clear error, not one failure
-                // per transaction.
-                if !reached && e.connect {
-                    return Err(VerifyError::Unreachable {
-                        server: options.server.clone(),
-                        why: e.message,
-                    });
-                }
-                Outcome {
-                    failures: vec![format!("request failed: {}", e.message)],
-                    status: None,
-                    elapsed: started.elapsed(),
-                    case,
-                }
-            }
-            Ok(Ok(observed)) => Outcome {
-                failures: check::check(&case.expect, &observed, options.body),
-                status: Some(observed.status),
-                elapsed: started.elapsed(),
-                case,
-            },
+            hook::Hooked::Send => exchange(&client, base, case, options, reached).await?,
         };
         reached |= outcome.status.is_some();
         progress(Step::Checked(&outcome));
@@ -233,6 +192,49 @@ impl<E: Into<Box<dyn std::error::Error + Send + Sync>>> From<E> for SendError {
         }
         SendError { message, connect }
     }
+}
+
+/// Sends `case` and checks the answer. Err only when the server cannot be
+/// reached at all and nothing has reached it yet (`reached`): one clear
+/// error, not one failure per transaction.
+async fn exchange(
+    client: &HttpClient,
+    base: &str,
+    case: Case,
+    options: &Options,
+    reached: bool,
+) -> Result<Outcome, VerifyError> {
+    let started = Instant::now();
+    let result = tokio::time::timeout(options.timeout, send(client, base, &case, options)).await;
+    Ok(match result {
+        Err(_) => Outcome {
+            failures: vec![format!(
+                "no answer within {} s (--timeout)",
+                options.timeout.as_secs_f64()
+            )],
+            status: None,
+            elapsed: started.elapsed(),
+            case,
+        },
+        Ok(Err(e)) if !reached && e.connect => {
+            return Err(VerifyError::Unreachable {
+                server: options.server.clone(),
+                why: e.message,
+            });
+        }
+        Ok(Err(e)) => Outcome {
+            failures: vec![format!("request failed: {}", e.message)],
+            status: None,
+            elapsed: started.elapsed(),
+            case,
+        },
+        Ok(Ok(observed)) => Outcome {
+            failures: check::check(&case.expect, &observed, options.body),
+            status: Some(observed.status),
+            elapsed: started.elapsed(),
+            case,
+        },
+    })
 }
 
 type HttpClient = Client<
