@@ -540,14 +540,13 @@ fn serve(args: ServeArgs, on_idle: Option<fn()>) -> anyhow::Result<ExitCode> {
         admin_token,
         max_connections: args
             .max_connections
-            .unwrap_or_else(|| ServeConfig::default().max_connections)
+            .unwrap_or_else(server::default_max_connections)
             .max(1),
         body_budget: args.body_budget,
         body_timeout: args.body_timeout,
         on_idle,
         tls,
         network: server::NetworkConfig::new(args.delays, args.chaos.unwrap_or(0.0), args.seed),
-        ..ServeConfig::default()
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

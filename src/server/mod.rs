@@ -24,6 +24,8 @@ mod tls;
 pub use admin::DEFAULT_PREFIX;
 pub use coverage::{Coverage, CoveredTransaction};
 pub use journal::ReceivedRequest;
+#[cfg(feature = "cli")]
+pub(crate) use limits::default_max_connections;
 pub use listener::RunningServer;
 #[cfg(feature = "cli")]
 pub use listener::serve;
