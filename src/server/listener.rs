@@ -309,7 +309,6 @@ impl Drop for Closed {
 pub(crate) type Acceptor = tokio_rustls::TlsAcceptor;
 /// Without the `tls` feature there is none.
 #[cfg(not(feature = "tls"))]
-#[derive(Clone)]
 pub(crate) enum Acceptor {}
 
 /// The acceptor `config` asks for (its files read now, so a bad

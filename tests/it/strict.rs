@@ -19,6 +19,25 @@ async fn problem(res: reqwest::Response) -> (u16, Value) {
     (status, res.json().await.expect("problem JSON"))
 }
 
+/// The documented request of a `routes --format json` entry, to `uri`
+/// on `server`.
+fn documented(
+    client: &Client,
+    server: &TestServer,
+    t: &Value,
+    uri: &str,
+) -> reqwest::RequestBuilder {
+    let method = reqwest::Method::from_bytes(t["method"].as_str().unwrap().as_bytes()).unwrap();
+    let mut req = client.request(method, server.url(uri));
+    for pair in t["request"]["headers"].as_array().into_iter().flatten() {
+        req = req.header(pair[0].as_str().unwrap(), pair[1].as_str().unwrap());
+    }
+    if let Some(body) = t["request"]["body"].as_str() {
+        req = req.body(body.to_string());
+    }
+    req
+}
+
 #[tokio::test]
 async fn every_documented_request_of_the_seed_passes_strict_mode() {
     let server = strict("specs/retailers.apib");
@@ -26,15 +45,10 @@ async fn every_documented_request_of_the_seed_passes_strict_mode() {
     let routes = support::routes_json("specs/retailers.apib");
     for t in &routes {
         let uri = t["example_uri"].as_str().expect("example URI");
-        let method = reqwest::Method::from_bytes(t["method"].as_str().unwrap().as_bytes()).unwrap();
-        let mut req = client.request(method, server.url(uri));
-        for pair in t["request"]["headers"].as_array().into_iter().flatten() {
-            req = req.header(pair[0].as_str().unwrap(), pair[1].as_str().unwrap());
-        }
-        if let Some(body) = t["request"]["body"].as_str() {
-            req = req.body(body.to_string());
-        }
-        let res = req.send().await.expect("request");
+        let res = documented(&client, &server, t, uri)
+            .send()
+            .await
+            .expect("request");
         assert_eq!(
             res.status().as_u16(),
             t["response"]["status"].as_u64().unwrap() as u16,
@@ -57,15 +71,10 @@ async fn every_documented_request_passes(spec: &str) -> usize {
         let Some(uri) = t["example_uri"].as_str() else {
             continue; // not sendable: a path variable without a value
         };
-        let method = reqwest::Method::from_bytes(t["method"].as_str().unwrap().as_bytes()).unwrap();
-        let mut req = client.request(method, server.url(uri));
-        for pair in t["request"]["headers"].as_array().into_iter().flatten() {
-            req = req.header(pair[0].as_str().unwrap(), pair[1].as_str().unwrap());
-        }
-        if let Some(body) = t["request"]["body"].as_str() {
-            req = req.body(body.to_string());
-        }
-        let res = req.send().await.expect("request");
+        let res = documented(&client, &server, t, uri)
+            .send()
+            .await
+            .expect("request");
         let violation = res
             .headers()
             .get("apib-mock-match")
