@@ -60,6 +60,10 @@ pub enum Command {
         /// The same as `--format json`.
         #[arg(long)]
         json: bool,
+        /// Say which collections `serve --sandbox` keeps state for, and
+        /// why the other routes stay plain examples.
+        #[arg(long)]
+        sandbox: bool,
     },
     /// Print a shell completion script (bash, zsh, fish, elvish,
     /// powershell) to standard output.
@@ -130,6 +134,23 @@ pub struct ServeArgs {
     /// same requests in the same order get the same choices).
     #[arg(long)]
     pub seed: Option<u64>,
+    /// Keep state for the contract's collections: create, list, read,
+    /// update and delete work on stored entities (per `Apib-Mock-Session`)
+    /// inside the documented answers (`routes --sandbox` shows what is
+    /// found).
+    #[arg(long)]
+    pub sandbox: bool,
+    /// Keep the sandbox's state in this file across restarts (JSON,
+    /// written atomically).
+    #[arg(long, requires = "sandbox")]
+    pub state_file: Option<std::path::PathBuf>,
+    /// Sandbox sessions kept at once (507 past it).
+    #[arg(long, default_value_t = 1000, requires = "sandbox")]
+    pub max_sessions: usize,
+    /// Bytes of sandbox entities kept, all sessions together (507 past
+    /// it): bytes, or with a unit (KiB, MiB, KB, MB).
+    #[arg(long, default_value = "64MiB", value_parser = parse_size, requires = "sandbox")]
+    pub state_bytes: usize,
     /// Serve HTTPS with this certificate chain (PEM; with --tls-key).
     #[arg(long, requires = "tls_key")]
     pub tls_cert: Option<std::path::PathBuf>,
@@ -358,7 +379,8 @@ pub fn run(cli: Cli, on_idle: Option<fn()>) -> anyhow::Result<ExitCode> {
             specs,
             format,
             json,
-        } => list_routes(&specs, json || format == Format::Json),
+            sandbox,
+        } => list_routes(&specs, json || format == Format::Json, sandbox),
         Command::Completions { shell } => {
             // Into a buffer first: clap_complete panics on a write error,
             // and `completions bash | head` closes the pipe early.
@@ -488,6 +510,9 @@ fn serve(args: ServeArgs, on_idle: Option<fn()>) -> anyhow::Result<ExitCode> {
             }
         }
         out.write_all(endpoint_table(&live.contract()).as_bytes())?;
+        if args.sandbox {
+            out.write_all(live.contract().collections().report().as_bytes())?;
+        }
     }
     // Reloads run on their own thread, off the request path.
     let _watcher = if args.no_watch || embedded {
@@ -547,6 +572,14 @@ fn serve(args: ServeArgs, on_idle: Option<fn()>) -> anyhow::Result<ExitCode> {
         on_idle,
         tls,
         network: server::NetworkConfig::new(args.delays, args.chaos.unwrap_or(0.0), args.seed),
+        sandbox: args.sandbox.then(|| {
+            let mut sandbox = server::SandboxConfig::default();
+            sandbox.state_file = args.state_file.clone();
+            sandbox.max_sessions = args.max_sessions.max(1);
+            sandbox.max_bytes = args.state_bytes;
+            sandbox.seed = args.seed;
+            sandbox
+        }),
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -869,11 +902,30 @@ fn check(specs: &[String], format: Format) -> anyhow::Result<ExitCode> {
     Ok(exit_for(&loaded))
 }
 
-fn list_routes(specs: &[String], json: bool) -> anyhow::Result<ExitCode> {
+fn list_routes(specs: &[String], json: bool, sandbox: bool) -> anyhow::Result<ExitCode> {
     let loaded = load::load(specs)?;
     let mut err = std::io::stderr().lock();
     for d in &loaded.diagnostics {
         writeln!(err, "{d}")?;
+    }
+    if sandbox {
+        let (contract, _) = crate::contract::Contract::compile_with(&loaded.documents, false);
+        let collections = contract.collections();
+        let mut text = if json {
+            let found: Vec<_> = collections.found.iter().map(|c| c.summary()).collect();
+            serde_json::to_string_pretty(&serde_json::json!({
+                "collections": found,
+                "plain": collections.plain,
+            }))
+            .context("serialising collections")?
+        } else {
+            collections.report()
+        };
+        if json {
+            text.push('\n');
+        }
+        std::io::stdout().lock().write_all(text.as_bytes())?;
+        return Ok(exit_for(&loaded));
     }
     let entries = routes::entries(&loaded.documents);
     let mut out = std::io::stdout().lock();

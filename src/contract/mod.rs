@@ -7,6 +7,7 @@
 //! values, body bytes). Nothing is parsed or allocated per request that
 //! could have been prepared here.
 
+pub mod collections;
 mod compile;
 pub(crate) use compile::{FRAMING_HEADERS, essence};
 pub(crate) mod infer;

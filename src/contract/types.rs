@@ -20,6 +20,11 @@ pub struct Contract {
     /// Compiled with the rules strict mode checks (see
     /// [`Contract::compile_strict`]).
     pub(crate) strict: bool,
+    /// Counts the contracts a server has served: a reload's is one more
+    /// than the one it replaces (the sandbox moves its state forward only).
+    pub(crate) generation: u64,
+    /// The sandbox's reading of the contract, made on first use.
+    pub(crate) collections: std::sync::OnceLock<Arc<super::collections::Collections>>,
 }
 
 /// One action: a method on a URI template, and its transactions.
@@ -269,6 +274,18 @@ impl Contract {
                     .is_some_and(|rest| rest.is_empty() || rest.starts_with(['/', '{', '?']))
             })
             .collect()
+    }
+
+    /// The collections the sandbox finds in the contract (worked out on
+    /// first use).
+    pub fn collections(&self) -> &Arc<super::collections::Collections> {
+        self.collections
+            .get_or_init(|| Arc::new(super::collections::Collections::of(self)))
+    }
+
+    /// Which contract of a server's reloads this is (0: the first).
+    pub fn generation(&self) -> u64 {
+        self.generation
     }
 
     /// Whether the contract carries strict mode's rules.

@@ -41,7 +41,25 @@ pub struct LiveContract {
     /// Bumped after every reload attempt that found a change (served or
     /// refused), for whoever waits on reloads.
     attempts: watch::Sender<u64>,
+    /// Told of each contract a reload serves; what they say goes on the
+    /// reload's record.
+    observers: Observers,
 }
+
+/// The reload observers (a closure has no `Debug`).
+#[derive(Default)]
+struct Observers(Mutex<Vec<Observer>>);
+
+impl std::fmt::Debug for Observers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let n = self.0.lock().map_or(0, |o| o.len());
+        write!(f, "Observers({n})")
+    }
+}
+
+/// Told of each contract a reload serves, right after it is swapped in;
+/// returns notes for the reload line (the sandbox's re-seeded collections).
+pub(crate) type Observer = Box<dyn Fn(&Contract) -> Vec<String> + Send + Sync>;
 
 /// What `/__mock/status` shows, and what the next reload compares with.
 #[derive(Debug)]
@@ -103,6 +121,9 @@ pub struct ReloadRecord {
     /// What changed.
     #[serde(flatten)]
     pub diff: Diff,
+    /// What else the reload did (the sandbox re-seeding a collection).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 /// A reload that was refused, and why.
@@ -180,7 +201,17 @@ impl LiveContract {
             current: ArcSwap::new(contract),
             state: Mutex::new(state),
             attempts: watch::channel(0).0,
+            observers: Observers::default(),
         })
+    }
+
+    /// Tells `observer` of every contract a reload serves from now on.
+    pub(crate) fn observe(&self, observer: Observer) {
+        self.observers
+            .0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(observer);
     }
 
     /// Refuses reloads that document routes under `prefix` (the admin
@@ -333,7 +364,6 @@ impl LiveContract {
             Contract::compile_with(&loaded.documents, served.is_strict());
         let fewer = contract.endpoints().len() < served.endpoints().len()
             || contract.transactions().len() < served.transactions().len();
-        drop(served);
         if fewer && !settled {
             return Built::Held(loaded.files);
         }
@@ -357,17 +387,28 @@ impl LiveContract {
             }
         }
         let transactions = contract.transactions().len();
+        contract.generation = served.generation() + 1;
         // Before it is served: its transactions count on the table's
         // counters from their first answer.
         contract.share_counters(&mut self.lock().counters);
         let contract = Arc::new(contract);
+        drop(served);
         let previous = self.current.swap(contract.clone());
+        let notes: Vec<String> = self
+            .observers
+            .0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .flat_map(|observe| observe(&contract))
+            .collect();
         let millis = started.elapsed().as_secs_f64() * 1000.0;
         // Served from here on; the comparison is only for the report.
         let record = ReloadRecord {
             at: now(),
             millis,
             diff: diff(&previous, &contract),
+            notes,
         };
         // Freeing a large contract takes tens of milliseconds: not on the
         // thread the next reload runs on.

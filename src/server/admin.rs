@@ -167,11 +167,42 @@ pub(crate) fn answer(
                 json!({"example": {"delay": ["200ms", "POST /customers=uniform:1s..2s"], "chaos": "5%", "seed": 42}}),
             ),
         },
+        ("/state", _, &Method::GET | &Method::DELETE) => sandbox_state(state, contract, method, query),
         _ => Problem::NoRoute.response(
             format!("{method} {rest} is not part of the mock's admin API"),
-            json!({ "admin": ["GET status", "GET requests", "DELETE requests", "GET coverage", "GET routes", "GET settings", "PUT settings"] }),
+            json!({ "admin": ["GET status", "GET requests", "DELETE requests", "GET coverage", "GET routes", "GET settings", "PUT settings", "GET state", "DELETE state"] }),
         ),
     }
+}
+
+/// `GET /state` (the sandbox's entities; `?session=NAME` for one session)
+/// and `DELETE /state` (back to the documented entities: one session with
+/// `?session=`, else all).
+fn sandbox_state(
+    state: &State,
+    contract: &Contract,
+    method: &Method,
+    query: Option<&str>,
+) -> Response<Full<Bytes>> {
+    let Some(sandbox) = &state.sandbox else {
+        return Problem::NoRoute.response(
+            "the sandbox is off: start the server with --sandbox".into(),
+            json!({}),
+        );
+    };
+    let session = query.and_then(|q| {
+        form_urlencoded::parse(q.as_bytes())
+            .find(|(k, _)| k == "session")
+            .map(|(_, v)| v.into_owned())
+    });
+    if method == Method::DELETE {
+        let reset = sandbox.reset(session.as_deref());
+        return json_response(StatusCode::OK, to_vec(&json!({ "reset_sessions": reset })));
+    }
+    json_response(
+        StatusCode::OK,
+        to_vec(&sandbox.state_json(contract, session.as_deref())),
+    )
 }
 
 fn to_vec(v: &impl serde::Serialize) -> Vec<u8> {

@@ -153,6 +153,9 @@ pub(crate) async fn serve_state(
     }
     idle.stop();
     state.log.flush();
+    if let Some(sandbox) = &state.sandbox {
+        sandbox.flush();
+    }
     Ok(())
 }
 

@@ -16,6 +16,7 @@ mod listener;
 mod log;
 mod network;
 mod problem;
+mod sandbox;
 mod service;
 mod startup;
 #[cfg(feature = "tls")]
@@ -33,6 +34,7 @@ pub use log::LogFormat;
 #[cfg(feature = "cli")]
 pub(crate) use network::parse_share;
 pub use network::{Delay, DelayRule, NetworkConfig};
+pub use sandbox::SandboxConfig;
 pub use service::ServeConfig;
 pub use startup::{Startup, StartupError, prepare, prepare_with};
 #[cfg(feature = "tls")]

@@ -51,6 +51,10 @@ pub(crate) enum Problem {
     AdminForbidden,
     /// The admin API needs its token.
     AdminUnauthorized,
+    /// `--sandbox`: no entity has the id the request names.
+    UnknownEntity,
+    /// `--sandbox`: its sessions or bytes are at their limit.
+    SandboxFull,
 }
 
 impl Problem {
@@ -69,6 +73,8 @@ impl Problem {
             Problem::Overloaded => StatusCode::SERVICE_UNAVAILABLE,
             Problem::AdminForbidden => StatusCode::FORBIDDEN,
             Problem::AdminUnauthorized => StatusCode::UNAUTHORIZED,
+            Problem::UnknownEntity => StatusCode::NOT_FOUND,
+            Problem::SandboxFull => StatusCode::INSUFFICIENT_STORAGE,
         }
     }
 
@@ -87,6 +93,8 @@ impl Problem {
             Problem::Overloaded => "overloaded",
             Problem::AdminForbidden => "admin-forbidden",
             Problem::AdminUnauthorized => "admin-unauthorized",
+            Problem::UnknownEntity => "unknown-entity",
+            Problem::SandboxFull => "sandbox-full",
         }
     }
 
@@ -108,6 +116,8 @@ impl Problem {
             }
             Problem::AdminForbidden => "The admin API answers this machine's own tools only",
             Problem::AdminUnauthorized => "The admin API needs its token",
+            Problem::UnknownEntity => "The sandbox has no entity with this id",
+            Problem::SandboxFull => "The sandbox keeps as much state as it may",
         }
     }
 
@@ -129,10 +139,11 @@ impl Problem {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         );
-        let matched = if self == Problem::ContractViolation {
-            "violation"
-        } else {
-            "none"
+        // A sandbox 404 is the state's answer, not a miss of the mock.
+        let matched = match self {
+            Problem::ContractViolation => "violation",
+            Problem::UnknownEntity => "sandbox",
+            _ => "none",
         };
         h.insert(MATCH_HEADER, HeaderValue::from_static(matched));
         match self {

@@ -73,6 +73,9 @@ pub struct ServeConfig {
     /// Serve HTTPS with this certificate and key (PEM).
     #[cfg(feature = "tls")]
     pub tls: Option<super::tls::TlsIdentity>,
+    /// Keep state for the contract's collections (`serve --sandbox`);
+    /// `None`: every answer is a documented example (the default).
+    pub sandbox: Option<super::sandbox::SandboxConfig>,
 }
 
 impl Default for ServeConfig {
@@ -94,6 +97,7 @@ impl Default for ServeConfig {
             network: super::network::NetworkConfig::default(),
             #[cfg(feature = "tls")]
             tls: None,
+            sandbox: None,
         }
     }
 }
@@ -114,11 +118,30 @@ pub(crate) struct State {
     pub connections: std::sync::atomic::AtomicUsize,
     /// The simulated network's live settings.
     pub network: Network,
+    /// The sandbox's state, with `--sandbox`.
+    pub sandbox: Option<Arc<super::sandbox::Sandbox>>,
 }
 
 impl State {
     pub(crate) fn new(live: Arc<LiveContract>, config: ServeConfig) -> Arc<Self> {
+        let sandbox = config.sandbox.clone().map(|c| {
+            let sandbox = Arc::new(super::sandbox::Sandbox::new(c));
+            // Reloads re-seed the collections whose shape they change, and
+            // say so on the reload line.
+            // The state file's entities, checked against the contract now.
+            for note in sandbox.reloaded(&live.contract()) {
+                eprintln!("apib-mock: {note}");
+            }
+            let weak = Arc::downgrade(&sandbox);
+            live.observe(Box::new(move |contract| {
+                weak.upgrade()
+                    .map(|s| s.reloaded(contract))
+                    .unwrap_or_default()
+            }));
+            sandbox
+        });
         Arc::new(State {
+            sandbox,
             live,
             log: RequestLog::start(config.log),
             journal: Journal::new(config.journal_size, config.journal_bytes),
@@ -689,6 +712,12 @@ fn answer(
                 violations.retain(|v| v.place != "body");
             }
             if violations.is_empty() {
+                if let Some(sandbox) = &state.sandbox
+                    && tx.response.status.is_success()
+                    && let Some(reply) = sandbox.answer(contract, transaction, &request, head)
+                {
+                    return sandboxed(reply);
+                }
                 let res = documented_response(tx, head, preference_applied);
                 (res, Answer::Documented(transaction))
             } else {
@@ -748,7 +777,7 @@ fn answer(
 }
 
 /// The documented response of `tx`, exactly as written.
-fn documented_response(
+pub(super) fn documented_response(
     tx: &crate::contract::CompiledTransaction,
     head: bool,
     preference_applied: Option<String>,
@@ -773,6 +802,25 @@ fn documented_response(
         h.insert(PREFERENCE_APPLIED, applied);
     }
     res
+}
+
+/// A sandbox answer, as the log and the journal see it.
+fn sandboxed(reply: super::sandbox::Reply) -> (Response<Full<Bytes>>, Answer) {
+    match reply {
+        super::sandbox::Reply::Documented(res, tx) => (res, Answer::Documented(tx)),
+        super::sandbox::Reply::Problem {
+            problem,
+            detail,
+            extra,
+            state,
+        } => {
+            let (mut res, answer) = miss(problem, detail, extra);
+            if let Ok(v) = HeaderValue::from_str(&state) {
+                res.headers_mut().insert(super::sandbox::STATE_HEADER, v);
+            }
+            (res, answer)
+        }
+    }
 }
 
 fn too_large(state: &State) -> (Response<Full<Bytes>>, Answer) {

@@ -14,6 +14,7 @@ mod network;
 mod properties;
 mod reload;
 mod robustness;
+mod sandbox;
 mod security;
 mod serve;
 mod serve_binary;
