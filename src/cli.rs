@@ -712,6 +712,7 @@ fn report_reload(outcome: &Outcome, json: bool) {
                 "added": record.diff.added,
                 "removed": record.diff.removed,
                 "changed": record.diff.changed,
+                "notes": record.notes,
             })
         ),
         Outcome::Reloaded {
@@ -744,6 +745,9 @@ fn report_reload(outcome: &Outcome, json: bool) {
                 if !list.is_empty() {
                     line.push_str(&format!("\n  {what}: {}", names(list)));
                 }
+            }
+            for note in &record.notes {
+                line.push_str(&format!("\n  {note}"));
             }
             println!("{line}");
         }

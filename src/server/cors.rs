@@ -7,7 +7,7 @@ use hyper::header::{self, HeaderMap, HeaderValue};
 use hyper::{Method, Response, StatusCode};
 
 /// Headers of our own that a browser app may want to read.
-const OWN_HEADERS: &str = "Apib-Mock-Transaction, Apib-Mock-Match, Preference-Applied";
+const OWN_HEADERS: &str = "Apib-Mock-Transaction, Apib-Mock-Match, Apib-Mock-State, Apib-Mock-Violations, Preference-Applied";
 
 /// Adds the CORS response headers for a request from `origin`.
 pub(crate) fn decorate(

@@ -305,3 +305,75 @@ async fn an_admin_token_from_the_environment_guards_the_admin_api() {
         .unwrap();
     assert_eq!(documented.status(), 200);
 }
+
+fn notes(members: &str) -> String {
+    format!(
+        "# API\n## Notes [/notes]\n### List [GET]\n+ Response 200 (application/json)\n\n        [{{\"id\": 1{members}}}]\n\n### Create [POST]\n+ Response 201 (application/json)\n\n        {{\"id\": 2{members}}}\n\n## Note [/notes/{{id}}]\n### Read [GET]\n+ Response 200 (application/json)\n\n        {{\"id\": 1{members}}}\n"
+    )
+}
+
+#[tokio::test]
+async fn the_sandbox_banner_the_reload_line_and_the_state_file_on_stop() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let spec = dir.path().join("api.apib");
+    let state = dir.path().join("state.json");
+    std::fs::write(&spec, notes(", \"text\": \"a\"")).expect("write");
+    let mut server = ServeProcess::start(
+        &[
+            spec.to_str().expect("utf-8 path"),
+            "--port",
+            "0",
+            "--log-format",
+            "off",
+            "--sandbox",
+            "--state-file",
+            state.to_str().expect("utf-8 path"),
+        ],
+        &[],
+    );
+    let banner = server.startup_lines();
+    assert!(
+        banner
+            .iter()
+            .any(|l| l == "sandbox: 1 collection keeps state"),
+        "{banner:?}"
+    );
+    assert!(
+        banner
+            .iter()
+            .any(|l| l.starts_with("  notes /notes: list, create, read; id `id` (integer)")),
+        "{banner:?}"
+    );
+    let client = reqwest::Client::new();
+    let created = client
+        .post(format!("{}/notes", server.base))
+        .json(&serde_json::json!({"text": "stored"}))
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(created.headers()["apib-mock-state"], "created notes/3");
+    // A new member changes the entities' shape: re-seeded, and said.
+    std::fs::write(&spec, notes(", \"text\": \"a\", \"done\": false")).expect("write");
+    let mut lines = Vec::new();
+    while !lines.iter().any(|l: &String| l.contains("re-seeded")) {
+        lines.push(server.next_line());
+    }
+    assert!(
+        lines.contains(&"  sandbox: notes re-seeded (its entities' shape changed)".to_string()),
+        "{lines:?}"
+    );
+    let created = client
+        .post(format!("{}/notes", server.base))
+        .json(&serde_json::json!({"text": "after"}))
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(created.headers()["apib-mock-state"], "created notes/3");
+    let (status, err) = server.terminate();
+    assert!(status.success(), "{err}");
+    let saved: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&state).expect("written on stop")).expect("JSON");
+    let stored = &saved["sessions"]["default"]["notes"]["entities"];
+    assert_eq!(stored.as_array().map(Vec::len), Some(3), "{saved}");
+    assert_eq!(stored[2]["entity"]["text"], "after");
+}
