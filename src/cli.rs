@@ -118,7 +118,7 @@ pub struct ServeArgs {
     pub no_cors: bool,
     /// Largest request body accepted (413 above): bytes, or with a unit
     /// (KiB, MiB, KB, MB).
-    #[arg(long, default_value = "10MiB", value_parser = parse_size)]
+    #[arg(long, default_value = "10MiB", value_parser = server::parse_size)]
     pub max_body: usize,
     /// Delay answers: `200ms` (all), `'POST /customers=1s'` (a method
     /// and path or URI template), `uniform:100ms..500ms`,
@@ -130,6 +130,11 @@ pub struct ServeArgs {
     /// the action's documented 4xx/5xx answers, or a dropped connection.
     #[arg(long, value_parser = server::parse_share)]
     pub chaos: Option<f64>,
+    /// Send answer bodies at this rate (`64KiB/s`, `1MB/s`): a slow
+    /// network for large answers. A request may ask with `Prefer:
+    /// throttle=64KiB/s`.
+    #[arg(long, value_parser = server::parse_rate)]
+    pub throttle: Option<u64>,
     /// Seed the random choices of --chaos and delay distributions (the
     /// same requests in the same order get the same choices).
     #[arg(long)]
@@ -149,7 +154,7 @@ pub struct ServeArgs {
     pub max_sessions: usize,
     /// Bytes of sandbox entities kept, all sessions together (507 past
     /// it): bytes, or with a unit (KiB, MiB, KB, MB).
-    #[arg(long, default_value = "64MiB", value_parser = parse_size, requires = "sandbox")]
+    #[arg(long, default_value = "64MiB", value_parser = server::parse_size, requires = "sandbox")]
     pub state_bytes: usize,
     /// Serve HTTPS with this certificate chain (PEM; with --tls-key).
     #[arg(long, requires = "tls_key")]
@@ -159,7 +164,7 @@ pub struct ServeArgs {
     pub tls_key: Option<std::path::PathBuf>,
     /// Largest spec file read, and largest spec once its includes are
     /// spliced in: bytes, or with a unit (KiB, MiB, KB, MB).
-    #[arg(long, default_value = "32MiB", value_parser = parse_size)]
+    #[arg(long, default_value = "32MiB", value_parser = server::parse_size)]
     pub max_spec_size: usize,
     /// Time a client may take to send its request headers: seconds
     /// (`10`, `1.5`) or a duration (`500ms`, `2m`).
@@ -186,7 +191,7 @@ pub struct ServeArgs {
     pub no_admin: bool,
     /// Bytes the journal keeps, all entries together (the oldest go
     /// first).
-    #[arg(long, default_value = "32MiB", value_parser = parse_size)]
+    #[arg(long, default_value = "32MiB", value_parser = server::parse_size)]
     pub journal_bytes: usize,
     /// Show credentials (`Authorization`, `Cookie`, `*-Key`, `*-Token`,
     /// `*Secret*` headers) in the admin API's journal instead of
@@ -204,7 +209,7 @@ pub struct ServeArgs {
     pub max_connections: Option<usize>,
     /// Bytes of request bodies held in memory at once, all requests
     /// together; past it a request is answered 503 with `Retry-After`.
-    #[arg(long, default_value = "256MiB", value_parser = parse_size)]
+    #[arg(long, default_value = "256MiB", value_parser = server::parse_size)]
     pub body_budget: usize,
     /// Time a client may take to send a request body once its headers are
     /// in, plus a second per MiB (408 after it).
@@ -331,34 +336,6 @@ fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
         ));
     }
     Ok(duration)
-}
-
-/// `10MiB` → 10485760.
-fn parse_size(text: &str) -> Result<usize, String> {
-    let text = text.trim();
-    let split = text
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(text.len());
-    let (digits, unit) = text.split_at(split);
-    let n: usize = digits
-        .parse()
-        .map_err(|_| format!("`{text}` is not a size such as 10MiB"))?;
-    let factor = match unit.trim().to_ascii_lowercase().as_str() {
-        "" | "b" => 1,
-        "k" | "kb" => 1_000,
-        "kib" => 1 << 10,
-        "m" | "mb" => 1_000_000,
-        "mib" => 1 << 20,
-        "g" | "gb" => 1_000_000_000,
-        "gib" => 1 << 30,
-        other => {
-            return Err(format!(
-                "unknown size unit `{other}`; use KiB, MiB, KB or MB"
-            ));
-        }
-    };
-    n.checked_mul(factor)
-        .ok_or_else(|| format!("`{text}` is too large"))
 }
 
 /// Diagnostic output formats.
@@ -571,14 +548,13 @@ fn serve(args: ServeArgs, on_idle: Option<fn()>) -> anyhow::Result<ExitCode> {
         body_timeout: args.body_timeout,
         on_idle,
         tls,
-        network: server::NetworkConfig::new(args.delays, args.chaos.unwrap_or(0.0), args.seed),
-        sandbox: args.sandbox.then(|| {
-            let mut sandbox = server::SandboxConfig::default();
-            sandbox.state_file = args.state_file.clone();
-            sandbox.max_sessions = args.max_sessions.max(1);
-            sandbox.max_bytes = args.state_bytes;
-            sandbox.seed = args.seed;
-            sandbox
+        network: server::NetworkConfig::new(args.delays, args.chaos.unwrap_or(0.0), args.seed)
+            .with_throttle(args.throttle),
+        sandbox: args.sandbox.then(|| server::SandboxConfig {
+            state_file: args.state_file.clone(),
+            max_sessions: args.max_sessions.max(1),
+            max_bytes: args.state_bytes,
+            seed: args.seed,
         }),
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()

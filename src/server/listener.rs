@@ -19,6 +19,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use super::deadline::{GuardedIo, HeadDeadline};
+use super::network::{AnswerBody, Dribble, Throttle};
 use super::service::{ServeConfig, State, handle};
 use crate::contract::Contract;
 use crate::reload::LiveContract;
@@ -284,7 +285,11 @@ where
             if res.extensions().get::<super::network::Reset>().is_some() {
                 return Err(super::network::Reset);
             }
-            Ok(res)
+            let mut res = res;
+            Ok(match res.extensions_mut().remove::<Throttle>() {
+                None => res.map(AnswerBody::Whole),
+                Some(throttle) => res.map(|_| AnswerBody::Dribbled(Dribble::new(throttle))),
+            })
         }
     });
     http.serve_connection(io, service)

@@ -26,14 +26,14 @@ pub use admin::DEFAULT_PREFIX;
 pub use coverage::{Coverage, CoveredTransaction};
 pub use journal::ReceivedRequest;
 #[cfg(feature = "cli")]
-pub(crate) use limits::default_max_connections;
+pub(crate) use limits::{default_max_connections, parse_size};
 pub use listener::RunningServer;
 #[cfg(feature = "cli")]
 pub use listener::serve;
 pub use log::LogFormat;
-#[cfg(feature = "cli")]
-pub(crate) use network::parse_share;
 pub use network::{Delay, DelayRule, NetworkConfig};
+#[cfg(feature = "cli")]
+pub(crate) use network::{parse_rate, parse_share};
 pub use sandbox::SandboxConfig;
 pub use service::ServeConfig;
 pub use startup::{Startup, StartupError, prepare, prepare_with};

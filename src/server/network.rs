@@ -4,13 +4,21 @@
 //! is off by default, and then costs a request one relaxed load.
 //!
 //! Delays are tokio timers on the request's own task: a delayed request
-//! never holds up another.
+//! never holds up another. A throttle (`--throttle`, `Prefer: throttle=`)
+//! sends a body in slices on the connection's task ([`Dribble`]).
 
+use std::convert::Infallible;
+use std::future::Future as _;
+use std::pin::Pin;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
+use bytes::Bytes;
+use http_body_util::Full;
 use hyper::Method;
+use hyper::body::{Body, Frame, SizeHint};
 use serde::Serialize;
 
 /// How long a delay lasts.
@@ -164,6 +172,9 @@ pub struct NetworkConfig {
     pub chaos: f64,
     /// The random sequence's seed (a fixed seed repeats a run's choices).
     pub seed: Option<u64>,
+    /// Bytes per second each answer's body is sent at (`--throttle`);
+    /// `None`: as fast as the connection goes.
+    pub throttle: Option<u64>,
 }
 
 impl NetworkConfig {
@@ -173,11 +184,18 @@ impl NetworkConfig {
             delays,
             chaos: chaos.clamp(0.0, 1.0),
             seed,
+            throttle: None,
         }
     }
 
+    /// The same, with bodies sent at `bytes_per_second`.
+    pub fn with_throttle(mut self, bytes_per_second: Option<u64>) -> Self {
+        self.throttle = bytes_per_second.filter(|&b| b > 0);
+        self
+    }
+
     fn is_quiet(&self) -> bool {
-        self.delays.is_empty() && self.chaos <= 0.0
+        self.delays.is_empty() && self.chaos <= 0.0 && self.throttle.is_none()
     }
 }
 
@@ -193,6 +211,18 @@ pub(crate) fn parse_share(text: &str) -> Result<f64, String> {
         return Err(format!("`{text}`: give 0% to 100%"));
     }
     Ok(share)
+}
+
+/// `64KiB/s` (or `64KiB`, `1000`) → bytes per second.
+pub(crate) fn parse_rate(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let size = text.strip_suffix("/s").unwrap_or(text);
+    let bytes =
+        super::limits::parse_size(size).map_err(|e| format!("{e} (a rate such as 64KiB/s)"))?;
+    if bytes == 0 {
+        return Err("a rate of 0 sends nothing; give at least 1B/s".into());
+    }
+    Ok(bytes as u64)
 }
 
 /// A fault a request asks for (`Prefer: fault=…`) or chaos picks.
@@ -225,6 +255,8 @@ impl Fault {
 pub(crate) struct Asked {
     pub delay: Option<Duration>,
     pub fault: Option<Fault>,
+    /// Bytes per second (`Prefer: throttle=64KiB/s`).
+    pub throttle: Option<u64>,
 }
 
 impl Asked {
@@ -246,6 +278,7 @@ impl Asked {
                         .or_else(|| humantime::parse_duration(value).ok());
                 }
                 "fault" => asked.fault = Fault::parse(&value.to_ascii_lowercase()),
+                "throttle" => asked.throttle = parse_rate(value).ok(),
                 _ => {}
             }
         }
@@ -301,6 +334,8 @@ pub(crate) struct Shaping {
     /// Chaos picked this request for a fault (a documented error answer
     /// when the action has one, else a reset).
     pub chaos: bool,
+    /// Send the body at this many bytes per second.
+    pub throttle: Option<u64>,
 }
 
 impl Network {
@@ -346,6 +381,7 @@ impl Network {
             delay: asked.delay,
             fault: asked.fault,
             chaos: false,
+            throttle: asked.throttle,
         };
         if !self.active.load(Ordering::Relaxed) {
             return shaping;
@@ -363,6 +399,9 @@ impl Network {
         }
         if shaping.fault.is_none() && settings.chaos > 0.0 {
             shaping.chaos = self.rng.unit() < settings.chaos;
+        }
+        if shaping.throttle.is_none() {
+            shaping.throttle = settings.throttle;
         }
         shaping
     }
@@ -443,6 +482,16 @@ mod tests {
     }
 
     #[test]
+    fn rates_parse_with_units() {
+        assert_eq!(parse_rate("64KiB/s"), Ok(65536));
+        assert_eq!(parse_rate("1MB/s"), Ok(1_000_000));
+        assert_eq!(parse_rate("500"), Ok(500));
+        assert!(parse_rate("0/s").is_err());
+        assert!(parse_rate("fast").is_err());
+        assert_eq!(Asked::parse("throttle=1KiB/s").throttle, Some(1024));
+    }
+
+    #[test]
     fn prefer_asks_for_delays_and_faults() {
         let asked = Asked::parse("status=200, delay=500ms, fault=reset");
         assert_eq!(asked.delay, Some(Duration::from_millis(500)));
@@ -495,5 +544,113 @@ pub(crate) fn settings_from_json(body: &[u8]) -> Result<NetworkConfig, String> {
         serde_json::Value::Null => None,
         v => Some(v.as_u64().ok_or("`seed` is a whole number")?),
     };
-    Ok(NetworkConfig::new(delays, chaos, seed))
+    let throttle = match &value["throttle"] {
+        serde_json::Value::Null => None,
+        serde_json::Value::String(s) => Some(parse_rate(s)?),
+        v => Some(
+            v.as_u64()
+                .filter(|&b| b > 0)
+                .ok_or("`throttle` is a rate such as \"64KiB/s\" or bytes per second")?,
+        ),
+    };
+    Ok(NetworkConfig::new(delays, chaos, seed).with_throttle(throttle))
+}
+
+/// Sends an answer's body at a set rate (`--throttle`, `Prefer:
+/// throttle=`): carried by the response to the connection, which sends
+/// the body as a [`Dribble`].
+#[derive(Debug, Clone)]
+pub(crate) struct Throttle {
+    pub rate: u64,
+    pub body: Bytes,
+}
+
+/// An answer's body as the connection sends it: whole (every answer but
+/// a throttled one), or dribbled. One enum, so the plain answer pays a
+/// `match` per frame and nothing else.
+#[derive(Debug)]
+pub(crate) enum AnswerBody {
+    /// The whole body at once.
+    Whole(Full<Bytes>),
+    /// A body sent at a set rate.
+    Dribbled(Dribble),
+}
+
+impl Body for AnswerBody {
+    type Data = Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+        match self.get_mut() {
+            AnswerBody::Whole(full) => Pin::new(full).poll_frame(cx),
+            AnswerBody::Dribbled(dribble) => dribble.poll(cx),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        match self {
+            AnswerBody::Whole(full) => full.is_end_stream(),
+            AnswerBody::Dribbled(dribble) => dribble.rest.is_empty(),
+        }
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match self {
+            AnswerBody::Whole(full) => full.size_hint(),
+            AnswerBody::Dribbled(dribble) => SizeHint::with_exact(dribble.rest.len() as u64),
+        }
+    }
+}
+
+/// A body sent in slices of a tenth of a second's worth, each when the
+/// rate allows: `n` bytes at `r` bytes a second take about `n / r`
+/// seconds (the first slice goes at once). A timer on the connection's
+/// task, no thread.
+#[derive(Debug)]
+pub(crate) struct Dribble {
+    rest: Bytes,
+    rate: u64,
+    slice: usize,
+    started: Option<tokio::time::Instant>,
+    sent: u64,
+    sleep: Option<Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl Dribble {
+    pub(crate) fn new(throttle: Throttle) -> Self {
+        let rate = throttle.rate.max(1);
+        Dribble {
+            rest: throttle.body,
+            rate,
+            slice: usize::try_from(rate / 10).unwrap_or(usize::MAX).max(1),
+            started: None,
+            sent: 0,
+            sleep: None,
+        }
+    }
+
+    fn poll(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+        loop {
+            if self.rest.is_empty() {
+                return Poll::Ready(None);
+            }
+            if let Some(sleep) = &mut self.sleep {
+                std::task::ready!(sleep.as_mut().poll(cx));
+                self.sleep = None;
+            }
+            let now = tokio::time::Instant::now();
+            let started = *self.started.get_or_insert(now);
+            let due = started + Duration::from_secs_f64(self.sent as f64 / self.rate as f64);
+            if due > now {
+                self.sleep = Some(Box::pin(tokio::time::sleep_until(due)));
+                continue;
+            }
+            let n = self.slice.min(self.rest.len());
+            self.sent += n as u64;
+            return Poll::Ready(Some(Ok(Frame::data(self.rest.split_to(n)))));
+        }
+    }
 }

@@ -266,7 +266,7 @@ where
         let (res, done) = finish(state, &contract, answered, &head, started, seen);
         (res, done, shaping)
     };
-    if shaping.delay.is_none() && shaping.fault.is_none() {
+    if shaping.delay.is_none() && shaping.fault.is_none() && shaping.throttle.is_none() {
         return (res, done);
     }
     // Boxed: the request future stays its size when nothing is simulated.
@@ -349,6 +349,18 @@ async fn simulate(
                 .map(|c| c.to_bytes())
                 .unwrap_or_default();
             *res.body_mut() = Full::new(whole.slice(..whole.len() / 2));
+        }
+    }
+    // The connection sends the body in slices (see `network::Dribble`).
+    if let Some(rate) = shaping.throttle {
+        let body = std::mem::take(res.body_mut());
+        let body = http_body_util::BodyExt::collect(body)
+            .await
+            .map(|c| c.to_bytes())
+            .unwrap_or_default();
+        if !body.is_empty() {
+            res.extensions_mut()
+                .insert(super::network::Throttle { rate, body });
         }
     }
     (res, done)

@@ -186,3 +186,75 @@ async fn settings_change_at_run_time() {
     let (_, _, took) = timed_get(&client, server.url("/plain"), None).await;
     assert!(took < Duration::from_millis(300), "cleared: {took:?}");
 }
+
+/// The report's body: 7 lines of 144 characters and their line ends.
+const REPORT_BYTES: usize = 7 * 145;
+
+#[tokio::test]
+async fn a_throttle_dribbles_the_body_after_prompt_headers() {
+    // 2,000 bytes a second: the 1,015-byte report takes about half a
+    // second, in slices of 200 bytes (the first at once).
+    let server = serve(NetworkConfig::default().with_throttle(Some(2_000)));
+    let client = Client::new();
+    let started = Instant::now();
+    let res = client
+        .get(server.url("/report"))
+        .send()
+        .await
+        .expect("answered");
+    let headers_after = started.elapsed();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-length"], REPORT_BYTES.to_string());
+    let body = res.text().await.expect("the whole body");
+    let took = started.elapsed();
+    assert_eq!(body.len(), REPORT_BYTES);
+    assert!(body.ends_with("xyz\n"), "intact");
+    // Four slices wait 100 ms each at least.
+    assert!(took >= Duration::from_millis(400), "{took:?}");
+    assert!(headers_after < took, "{headers_after:?} vs {took:?}");
+}
+
+#[tokio::test]
+async fn a_request_can_ask_for_a_throttle_and_settings_set_one() {
+    let server = serve(NetworkConfig::default());
+    let client = Client::new();
+    let started = Instant::now();
+    let res = client
+        .get(server.url("/report"))
+        .header("Prefer", "throttle=1KiB/s")
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(res.text().await.expect("body").len(), REPORT_BYTES);
+    // 1,024 bytes a second, slices of 102: nine waits of ~100 ms.
+    let took = started.elapsed();
+    assert!(took >= Duration::from_millis(850), "{took:?}");
+
+    let res = client
+        .put(server.url("/__mock/settings"))
+        .body(r#"{"throttle": "4KB/s"}"#)
+        .send()
+        .await
+        .expect("answered");
+    let settings: Value = res.json().await.expect("JSON");
+    assert_eq!(settings["throttle"], 4000);
+    let started = Instant::now();
+    let body = client
+        .get(server.url("/report"))
+        .send()
+        .await
+        .expect("answered")
+        .text()
+        .await
+        .expect("body");
+    assert_eq!(body.len(), REPORT_BYTES);
+    // 4,000 bytes a second, slices of 400: two waits of 100 ms.
+    assert!(started.elapsed() >= Duration::from_millis(190));
+    let res = client
+        .put(server.url("/__mock/settings"))
+        .body(r#"{"throttle": "0/s"}"#)
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(res.status(), 400);
+}

@@ -524,9 +524,8 @@ impl Op<'_> {
         match role {
             Role::List => (self.list(bucket, request), false),
             Role::Create => {
-                let sent = match self.sent(request) {
-                    Ok(sent) => sent,
-                    Err(reply) => return (reply, false),
+                let Some(sent) = self.sent(request) else {
+                    return (self.not_an_object(), false);
                 };
                 let mut entity = match &self.collection.blank {
                     Value::Object(blank) => blank.clone(),
@@ -570,9 +569,8 @@ impl Op<'_> {
                         (self.done(res, format!("deleted {name}/{id}")), true)
                     }
                     _ => {
-                        let sent = match self.sent(request) {
-                            Ok(sent) => sent,
-                            Err(reply) => return (reply, false),
+                        let Some(sent) = self.sent(request) else {
+                            return (self.not_an_object(), false);
                         };
                         let id_value = stored
                             .get(&self.collection.id_field)
@@ -615,24 +613,26 @@ impl Op<'_> {
     /// The entity's fields the request sent: its JSON object, unwrapped
     /// from the documented envelope (`{"customer": {...}}`). No body is no
     /// field; a body that is not an object is refused.
-    fn sent(&self, request: &RecordedRequest<'_>) -> Result<Map<String, Value>, Reply> {
+    fn sent(&self, request: &RecordedRequest<'_>) -> Option<Map<String, Value>> {
         if request.body.iter().all(u8::is_ascii_whitespace) {
-            return Ok(Map::new());
+            return Some(Map::new());
         }
-        match request
+        request
             .json()
             .and_then(|body| self.collection.entity_in(body))
-        {
-            Some(fields) => Ok(fields.clone()),
-            None => Err(Reply::Problem {
-                problem: Problem::BadRequest,
-                detail: format!(
-                    "the sandbox stores JSON objects: send the {} as one (as documented)",
-                    self.collection.name
-                ),
-                extra: json!({}),
-                state: "refused".into(),
-            }),
+            .cloned()
+    }
+
+    /// The answer to a body [`sent`](Self::sent) cannot store.
+    fn not_an_object(&self) -> Reply {
+        Reply::Problem {
+            problem: Problem::BadRequest,
+            detail: format!(
+                "the sandbox stores JSON objects: send the {} as one (as documented)",
+                self.collection.name
+            ),
+            extra: json!({}),
+            state: "refused".into(),
         }
     }
 
