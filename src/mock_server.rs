@@ -112,9 +112,15 @@ impl MockServer {
         self.server.state().journal.received()
     }
 
-    /// Forgets the requests received so far.
+    /// Forgets the requests received so far, and (with
+    /// [`MockServerBuilder::sandbox`]) puts every sandbox session back to
+    /// the documented entities.
     pub fn reset(&self) {
-        self.server.state().journal.clear();
+        let state = self.server.state();
+        state.journal.clear();
+        if let Some(sandbox) = &state.sandbox {
+            sandbox.reset(None);
+        }
     }
 
     /// How often each documented transaction answered.
@@ -180,6 +186,14 @@ impl MockServerBuilder {
     /// Add CORS headers and answer preflights (on by default).
     pub fn cors(mut self, cors: bool) -> Self {
         self.config.cors = cors;
+        self
+    }
+
+    /// Keep state for the contract's collections (`serve --sandbox`):
+    /// created entities are listed and read back, updates stick, deletes
+    /// delete.
+    pub fn sandbox(mut self, sandbox: bool) -> Self {
+        self.config.sandbox = sandbox.then(crate::server::SandboxConfig::default);
         self
     }
 

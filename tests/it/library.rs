@@ -121,3 +121,40 @@ async fn a_spec_documenting_routes_under_the_admin_prefix_is_refused_as_serve_re
         .expect("body");
     assert_eq!(body, "mine\n");
 }
+
+#[tokio::test]
+async fn a_sandboxed_mock_keeps_what_a_test_creates_until_reset() {
+    let server = MockServer::builder(fixture("sandbox/notes.apib"))
+        .sandbox(true)
+        .start()
+        .await
+        .expect("starts");
+    let client = reqwest::Client::new();
+    let created: serde_json::Value = client
+        .post(format!("{}/notes", server.uri()))
+        .json(&serde_json::json!({"title": "from a Rust test"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(created["id"], 4);
+    let read = client
+        .get(format!("{}/notes/4", server.uri()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(read.status(), 200);
+    server.reset();
+    let gone = client
+        .get(format!("{}/notes/4", server.uri()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(gone.status(), 404);
+    assert!(
+        server.received_requests().len() == 1,
+        "reset empties the journal too"
+    );
+}

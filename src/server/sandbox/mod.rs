@@ -217,12 +217,12 @@ fn session_of(request: &RecordedRequest<'_>) -> Result<String, String> {
                     (name == SESSION_HEADER).then(|| value.trim().to_string())
                 })
         });
-    match named {
+    match named.as_deref().map(str::trim) {
         None => Ok(DEFAULT_SESSION.to_string()),
         Some(name) if name.is_empty() || name.len() > MAX_SESSION_NAME => Err(format!(
             "a session name is 1 to {MAX_SESSION_NAME} characters ({SESSION_HEADER})"
         )),
-        Some(name) => Ok(name.trim().to_string()),
+        Some(name) => Ok(name.to_string()),
     }
 }
 
