@@ -124,6 +124,22 @@ struct Bucket {
     entities: BTreeMap<u64, Stored>,
     by_id: HashMap<String, u64>,
     next: u64,
+    /// The largest integer id ever stored: the next integer id follows it
+    /// (a deleted id is not given again, as databases do).
+    largest: Option<u64>,
+    /// The last list answer, until the entities change.
+    listed: Option<Listed>,
+}
+
+/// A list answer's body, kept until the bucket changes: a UI polling a
+/// list costs one serialisation per change, not one per request.
+#[derive(Debug)]
+struct Listed {
+    /// Which documented answer of which contract it was made from, and
+    /// the page.
+    key: (u64, usize, usize, Option<usize>),
+    body: Bytes,
+    count: usize,
 }
 
 #[derive(Debug)]
@@ -134,18 +150,21 @@ struct Stored {
 }
 
 impl Bucket {
-    fn new(collection: &Collection) -> Bucket {
+    /// No entities, for the collection at `collection` of shape `shape`.
+    fn empty(collection: String, shape: u64) -> Bucket {
         Bucket {
-            collection: collection.path.clone(),
-            shape: collection.shape,
+            collection,
+            shape,
             entities: BTreeMap::new(),
             by_id: HashMap::new(),
             next: 0,
+            largest: None,
+            listed: None,
         }
     }
 
     fn seeded(collection: &Collection) -> Bucket {
-        let mut bucket = Bucket::new(collection);
+        let mut bucket = Bucket::empty(collection.path.clone(), collection.shape);
         for entity in &collection.seed {
             if let Some(id) = collection.id_of(entity) {
                 bucket.insert(id, entity.clone());
@@ -158,6 +177,15 @@ impl Bucket {
     /// returning the bytes it adds (or frees, negative).
     fn insert(&mut self, id: String, value: Value) -> isize {
         let bytes = json_size(&value);
+        self.insert_sized(id, value, bytes)
+    }
+
+    /// [`insert`](Self::insert) of a value whose JSON size is known.
+    fn insert_sized(&mut self, id: String, value: Value, bytes: usize) -> isize {
+        self.listed = None;
+        if let Some(n) = ids::as_integer(&id) {
+            self.largest = self.largest.max(Some(n));
+        }
         if let Some(&seq) = self.by_id.get(&id)
             && let Some(old) = self.entities.get_mut(&seq)
         {
@@ -178,6 +206,7 @@ impl Bucket {
 
     fn remove(&mut self, id: &str) -> Option<Stored> {
         let seq = self.by_id.remove(id)?;
+        self.listed = None;
         self.entities.remove(&seq)
     }
 
@@ -187,11 +216,6 @@ impl Bucket {
 
     fn values(&self) -> impl Iterator<Item = &Value> {
         self.entities.values().map(|s| &s.value)
-    }
-
-    /// The largest integer id stored, for the next integer id.
-    fn largest_integer(&self) -> Option<u64> {
-        self.by_id.keys().filter_map(|k| ids::as_integer(k)).max()
     }
 }
 
@@ -532,10 +556,9 @@ impl Op<'_> {
                     _ => Map::new(),
                 };
                 entity.extend(sent);
-                let id_value =
-                    ids::new_id(&self.collection.ids, rng, bucket.largest_integer(), |id| {
-                        bucket.by_id.contains_key(id)
-                    });
+                let id_value = ids::new_id(&self.collection.ids, rng, bucket.largest, |id| {
+                    bucket.by_id.contains_key(id)
+                });
                 let id = collections::id_text(&id_value).unwrap_or_default();
                 entity.insert(self.collection.id_field.clone(), id_value);
                 let entity = Value::Object(entity);
@@ -544,7 +567,7 @@ impl Op<'_> {
                     return (self.over_budget(), false);
                 }
                 *bytes += size;
-                bucket.insert(id.clone(), entity.clone());
+                bucket.insert_sized(id.clone(), entity.clone(), size);
                 let mut res = self.entity_answer(Some(&entity));
                 self.relocate(&mut res, &id);
                 (self.done(res, format!("created {name}/{id}")), true)
@@ -596,11 +619,12 @@ impl Op<'_> {
                         if let Value::Object(fields) = &mut entity {
                             fields.insert(self.collection.id_field.clone(), id_value);
                         }
-                        let size = json_size(&entity) as isize - stored_bytes as isize;
-                        if size > 0 && *bytes + size as usize > self.max_bytes {
+                        let size = json_size(&entity);
+                        let grows = size.saturating_sub(stored_bytes);
+                        if grows > 0 && *bytes + grows > self.max_bytes {
                             return (self.over_budget(), false);
                         }
-                        let delta = bucket.insert(id.clone(), entity.clone());
+                        let delta = bucket.insert_sized(id.clone(), entity.clone(), size);
                         *bytes = bytes.saturating_add_signed(delta);
                         let res = self.entity_answer(Some(&entity));
                         (self.done(res, format!("{verb} {name}/{id}")), true)
@@ -650,7 +674,7 @@ impl Op<'_> {
         self.respond(body)
     }
 
-    fn list(&self, bucket: &Bucket, request: &RecordedRequest<'_>) -> Reply {
+    fn list(&self, bucket: &mut Bucket, request: &RecordedRequest<'_>) -> Reply {
         let Answer::List {
             body,
             at,
@@ -680,40 +704,57 @@ impl Op<'_> {
             (None, Some(page), None) if page > 1 => total,
             _ => 0,
         };
-        let shown: Vec<Value> = bucket
-            .values()
-            .skip(start)
-            .take(size.unwrap_or(usize::MAX))
-            .cloned()
-            .collect();
-        let count = shown.len();
-        let mut body = body.clone();
-        put(&mut body, at, Value::Array(shown));
-        for path in counts {
-            put(&mut body, path, Value::from(total));
-        }
-        let page_count = size.map_or(1, |s| total.div_ceil(s).max(1));
-        for path in pages {
-            put(&mut body, path, Value::from(page_count));
-        }
-        let res = self.respond(Some(body));
-        self.done(
-            res,
-            format!("listed {} ({count} of {total})", self.collection.name),
-        )
+        let key = (self.contract.generation(), self.tx_id, start, size);
+        let listed = match bucket.listed.take() {
+            Some(listed) if listed.key == key => listed,
+            _ => {
+                let shown: Vec<Value> = bucket
+                    .values()
+                    .skip(start)
+                    .take(size.unwrap_or(usize::MAX))
+                    .cloned()
+                    .collect();
+                let count = shown.len();
+                let mut body = body.clone();
+                put(&mut body, at, Value::Array(shown));
+                for path in counts {
+                    put(&mut body, path, Value::from(total));
+                }
+                let page_count = size.map_or(1, |s| total.div_ceil(s).max(1));
+                for path in pages {
+                    put(&mut body, path, Value::from(page_count));
+                }
+                Listed {
+                    key,
+                    body: Bytes::from(self.collection.render(&body)),
+                    count,
+                }
+            }
+        };
+        let res = self.respond_bytes(Some(listed.body.clone()));
+        let state = format!(
+            "listed {} ({} of {total})",
+            self.collection.name, listed.count
+        );
+        bucket.listed = Some(listed);
+        self.done(res, state)
     }
 
     /// The documented answer, with `body` instead of the documented one.
     fn respond(&self, body: Option<Value>) -> Response<Full<Bytes>> {
+        self.respond_bytes(body.map(|b| Bytes::from(self.collection.render(&b))))
+    }
+
+    /// The documented answer, with these bytes as its body.
+    fn respond_bytes(&self, body: Option<Bytes>) -> Response<Full<Bytes>> {
         let mut res = super::service::documented_response(self.tx, self.head, None);
-        if let Some(body) = body {
-            let bytes = self.collection.render(&body);
+        if let Some(bytes) = body {
             if self.head {
                 res.headers_mut()
                     .insert(header::CONTENT_LENGTH, HeaderValue::from(bytes.len()));
             } else {
                 res.headers_mut().remove(header::CONTENT_LENGTH);
-                *res.body_mut() = Full::new(Bytes::from(bytes));
+                *res.body_mut() = Full::new(bytes);
             }
         }
         res

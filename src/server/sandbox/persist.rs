@@ -4,7 +4,6 @@
 //! half of one. A writer thread does it a moment after changes (many
 //! changes, one write), and once more when the server stops.
 
-use std::collections::HashMap;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex};
@@ -64,13 +63,7 @@ pub(super) fn restore(saved: Saved, store: &mut Store) {
             ) else {
                 continue;
             };
-            let mut bucket = Bucket {
-                collection: collection.to_string(),
-                shape,
-                entities: Default::default(),
-                by_id: HashMap::new(),
-                next: 0,
-            };
+            let mut bucket = Bucket::empty(collection.to_string(), shape);
             for pair in entities {
                 if let (Some(id), Some(entity)) =
                     (pair.get("id").and_then(Value::as_str), pair.get("entity"))
