@@ -237,6 +237,10 @@ async fn a_classic_crud_resource_with_integer_ids_patch_delete_and_paging() {
         "the documented Location names the new note"
     );
 
+    // A list answer is kept until the notes change (then made again).
+    let (_, _, before) = sandbox.get("/notes").await;
+    assert_eq!(before[3]["title"], "Buy milk");
+
     // PATCH merges (RFC 7396: null removes).
     let (status, state, patched) = sandbox
         .send(
@@ -262,6 +266,8 @@ async fn a_classic_crud_resource_with_integer_ids_patch_delete_and_paging() {
         replaced,
         json!({"id": 4, "title": "Buy oat milk", "done": false, "tags": []})
     );
+    let (_, _, after) = sandbox.get("/notes").await;
+    assert_eq!(after[3]["title"], "Buy oat milk");
 
     // Paging as documented (`limit`, `offset`).
     let (_, state, page) = sandbox.get("/notes?limit=2&offset=1").await;
