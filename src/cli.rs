@@ -463,6 +463,16 @@ fn serve(args: ServeArgs, on_idle: Option<fn()>) -> anyhow::Result<ExitCode> {
             )?;
         }
         out.write_all(endpoint_events(&live.contract()).as_bytes())?;
+        if args.sandbox {
+            let contract = live.contract();
+            let collections = contract.collections();
+            let found: Vec<_> = collections.found.iter().map(|c| c.summary()).collect();
+            writeln!(
+                out,
+                "{}",
+                serde_json::json!({"event": "sandbox", "collections": found, "plain": collections.plain})
+            )?;
+        }
     } else {
         writeln!(out, "apib-mock: listening on {scheme}://{addr}")?;
         if exposed {

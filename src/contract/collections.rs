@@ -137,6 +137,25 @@ pub enum IdStyle {
     Like(String),
 }
 
+impl Paging {
+    /// The page size a request asks for: the documented parameter, else
+    /// any usual one it sends (when the list pages at all).
+    pub fn size_of<'q>(&self, query: &'q [(String, String)]) -> Option<&'q str> {
+        let named = |name: &str| {
+            query
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.as_str())
+        };
+        let documented = self.size.as_deref().and_then(named);
+        documented.or_else(|| {
+            (self.page.is_some() || self.offset.is_some())
+                .then(|| SIZE_NAMES.iter().find_map(|n| named(n)))
+                .flatten()
+        })
+    }
+}
+
 /// Paging parameters the list's examples document.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Paging {
@@ -854,6 +873,24 @@ fn request_envelope(contract: &Contract, family: &Family, blank: &Value) -> Json
     Vec::new()
 }
 
+/// The page size parameter any route of the contract documents.
+fn contract_size_name(contract: &Contract) -> Option<&'static str> {
+    let documented = |name: &str| {
+        contract.endpoints().iter().any(|e| {
+            let in_template = e.template.contains(name)
+                && UriTemplate::parse(&e.template)
+                    .is_ok_and(|t| t.query_variables().contains(&name));
+            in_template
+                || e.transactions.iter().any(|&tx| {
+                    let r = &contract.transaction(tx).request;
+                    r.query.iter().any(|(k, _)| k == name)
+                        || r.query_names.iter().any(|k| k == name)
+                })
+        })
+    };
+    SIZE_NAMES.into_iter().find(|n| documented(n))
+}
+
 /// The paging parameters the list documents (in its URI template or its
 /// example URIs).
 fn paging(contract: &Contract, family: &Family) -> Paging {
@@ -879,10 +916,17 @@ fn paging(contract: &Contract, family: &Family) -> Paging {
     };
     let page = pick(&PAGE_NAMES);
     let offset = pick(&OFFSET_NAMES);
-    // A documented page number honours the usual size names even when
-    // the examples show none.
-    let size = pick(&SIZE_NAMES)
-        .or_else(|| (page.is_some() || offset.is_some()).then(|| SIZE_NAMES[0].to_string()));
+    // A documented page number honours a size parameter even when the
+    // list's examples show none: the one other routes of the contract use
+    // (the seed's `results_per_page`), else the first usual name (a
+    // request may send any usual name, see `Paging::size_of`).
+    let size = pick(&SIZE_NAMES).or_else(|| {
+        (page.is_some() || offset.is_some()).then(|| {
+            contract_size_name(contract)
+                .unwrap_or(SIZE_NAMES[0])
+                .to_string()
+        })
+    });
     Paging { page, size, offset }
 }
 

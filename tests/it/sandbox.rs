@@ -138,6 +138,14 @@ async fn the_seed_customers_are_created_listed_read_and_updated() {
     let (_, _, list) = sandbox.get(CUSTOMERS).await;
     assert_eq!(ids(&list, "customers").last(), Some(&id));
     assert_eq!(list["results"], 4);
+    // Pages: `page` is documented; the page size is the parameter the
+    // seed's other lists use (`results_per_page`).
+    let (_, state, page) = sandbox
+        .get(&format!("{CUSTOMERS}?page=2&results_per_page=3"))
+        .await;
+    assert_eq!(state, "listed customers (1 of 4)");
+    assert_eq!(ids(&page, "customers"), [id.clone()]);
+    assert_eq!(page["total_pages"], 2);
 
     // Read it by its new id, in the documented envelope.
     let (status, state, read) = sandbox.get(&format!("{CUSTOMERS}/{id}")).await;

@@ -697,7 +697,10 @@ impl Op<'_> {
                 .and_then(|(_, v)| v.parse::<usize>().ok())
         };
         let total = bucket.entities.len();
-        let size = param(&paging.size).filter(|&n| n > 0);
+        let size = paging
+            .size_of(&request.query)
+            .and_then(|v| v.parse::<usize>().ok())
+            .filter(|&n| n > 0);
         let start = match (param(&paging.offset), param(&paging.page), size) {
             (Some(offset), _, _) => offset,
             (None, Some(page), Some(size)) => page.saturating_sub(1).saturating_mul(size),

@@ -196,6 +196,7 @@ fn run(path: &Path, flags: &(Mutex<Flags>, Condvar), store: &Mutex<Store>) {
             f.dirty = false;
             stop
         };
+        let began = std::time::Instant::now();
         let bytes = render(&store.lock().unwrap_or_else(|p| p.into_inner()));
         if let Err(e) = write_atomically(path, &bytes) {
             eprintln!(
@@ -210,8 +211,11 @@ fn run(path: &Path, flags: &(Mutex<Flags>, Condvar), store: &Mutex<Store>) {
             }
             continue;
         }
-        // Many changes in a burst make one write, not one each.
+        // Many changes in a burst make one write, not one each; a large
+        // state (rendered under the store's lock) is written at most a
+        // tenth of the time, so requests are not held up behind it.
+        let pause = SPACING.max(began.elapsed() * 10);
         let f = lock.lock().unwrap_or_else(|p| p.into_inner());
-        let _ = wake.wait_timeout_while(f, SPACING, |f| !f.stop);
+        let _ = wake.wait_timeout_while(f, pause, |f| !f.stop);
     }
 }
