@@ -676,6 +676,16 @@ fn verify_command(args: VerifyArgs) -> anyhow::Result<ExitCode> {
 fn report_reload(outcome: &Outcome, json: bool) {
     let diagnostics = match outcome {
         Outcome::Unchanged => return,
+        Outcome::Restored if json => {
+            println!("{}", serde_json::json!({"event": "reload-restored"}));
+            return;
+        }
+        Outcome::Restored => {
+            println!(
+                "apib-mock: the specs are back to what is served; the last reload error is cleared"
+            );
+            return;
+        }
         Outcome::Reloaded { warnings, .. } => warnings,
         Outcome::Refused(error) => &error.diagnostics,
     };
@@ -684,7 +694,7 @@ fn report_reload(outcome: &Outcome, json: bool) {
         let _ = writeln!(err, "{d}");
     }
     match outcome {
-        Outcome::Unchanged => {}
+        Outcome::Unchanged | Outcome::Restored => {}
         Outcome::Reloaded {
             record,
             transactions,

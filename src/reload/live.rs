@@ -174,6 +174,9 @@ pub enum Outcome {
     },
     /// The last good contract is still served.
     Refused(ErrorRecord),
+    /// The files are back to the contract served (a broken save undone):
+    /// the last reload error is cleared.
+    Restored,
 }
 
 impl LiveContract {
@@ -297,7 +300,7 @@ impl LiveContract {
         };
         let read = read_in_time(specs, limits, files.clone(), fingerprint);
         let outcome = match read {
-            Read::Unchanged => return Attempt::Done(Outcome::Unchanged),
+            Read::Unchanged => return Attempt::Done(self.unchanged()),
             Read::TimedOut => Err(refusal(
                 &format!(
                     "reading the specs took longer than {} s (a file system that hangs?); \
@@ -308,7 +311,7 @@ impl LiveContract {
             )),
             Read::Failed(e) => Err(refusal(&e, Vec::new())),
             Read::Loaded(loaded) if loaded.fingerprint == fingerprint && loaded.files == files => {
-                return Attempt::Done(Outcome::Unchanged);
+                return Attempt::Done(self.unchanged());
             }
             Read::Loaded(loaded) if refused == Some(loaded.fingerprint) => {
                 return Attempt::Done(Outcome::Unchanged);
@@ -337,6 +340,19 @@ impl LiveContract {
                 Outcome::Refused(record)
             }
         })
+    }
+
+    /// The files hold what is served: nothing to reload, and a refusal
+    /// of an earlier save no longer applies (an undo after a broken save
+    /// clears the error).
+    fn unchanged(&self) -> Outcome {
+        let mut state = self.lock();
+        if state.last_error.is_none() {
+            return Outcome::Unchanged;
+        }
+        state.last_error = None;
+        state.refused = None;
+        Outcome::Restored
     }
 
     fn build(&self, loaded: Loaded, started: Instant, settled: bool) -> Built {

@@ -208,6 +208,26 @@ async fn a_broken_save_keeps_the_last_good_contract_until_fixed() {
 }
 
 #[tokio::test]
+async fn undoing_a_broken_save_clears_the_error() {
+    let original = note("Notes", "{\"v\": 1}");
+    let mut s = Reloading::start(&[("notes.apib", &original)]);
+    std::fs::write(
+        s.path("notes.apib"),
+        "# Notes\n## Notes [/notes/{broken]\n### Read [GET]\n+ Response 200\n",
+    )
+    .expect("write");
+    while s.status().await["last_error"].is_null() {
+        s.next_attempt().await;
+    }
+    // The same bytes as served: nothing to reload, but the error is gone.
+    std::fs::write(s.path("notes.apib"), &original).expect("write");
+    while !s.status().await["last_error"].is_null() {
+        s.next_attempt().await;
+    }
+    assert_eq!(s.get("/notes").await, (200, "{\"v\": 1}\n".to_string()));
+}
+
+#[tokio::test]
 async fn a_file_truncated_to_empty_keeps_the_old_contract() {
     let mut s = Reloading::start(&[("notes.apib", &note("Notes", "{\"v\": 1}"))]);
     std::fs::write(s.path("notes.apib"), "").expect("truncate");
