@@ -9,10 +9,12 @@
 //! Nothing here knows about sockets.
 
 mod closest;
+mod explain;
 mod negotiate;
 mod request;
 mod select;
 
 pub use closest::closest_routes;
+pub use explain::explain;
 pub use request::{BodyAs, RecordedRequest, RequestError, RequestHeaders};
 pub use select::{MatchOutcome, allowed_methods, select};

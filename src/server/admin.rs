@@ -141,6 +141,20 @@ pub(crate) fn answer(
     sent: &[u8],
 ) -> Response<Full<Bytes>> {
     let get = matches!(*method, Method::GET | Method::HEAD);
+    // `/__mock` → `/__mock/`: the page's files are relative to it.
+    if rest.is_empty() && get {
+        let prefix = state
+            .config
+            .admin_prefix
+            .as_deref()
+            .unwrap_or(DEFAULT_PREFIX);
+        let mut res = Response::new(Full::new(Bytes::new()));
+        *res.status_mut() = StatusCode::PERMANENT_REDIRECT;
+        if let Ok(to) = HeaderValue::from_str(&format!("{prefix}/")) {
+            res.headers_mut().insert(header::LOCATION, to);
+        }
+        return res;
+    }
     match (rest.trim_end_matches('/'), get, method) {
         ("/status", true, _) => json_response(StatusCode::OK, state.live.status_json()),
         ("/requests", true, _) => {
@@ -168,11 +182,173 @@ pub(crate) fn answer(
             ),
         },
         ("/state", _, &Method::GET | &Method::DELETE) => sandbox_state(state, contract, method, query),
+        ("" | "/index.html", true, _) => page(PAGE_HTML, "text/html; charset=utf-8"),
+        ("/app.js", true, _) => page(PAGE_JS, "text/javascript; charset=utf-8"),
+        ("/app.css", true, _) => page(PAGE_CSS, "text/css; charset=utf-8"),
+        ("/events", true, _) => events(state),
+        (rest, true, _) if rest.starts_with("/requests/") => {
+            match rest["/requests/".len()..].parse::<u64>() {
+                Ok(id) => request_detail(state, contract, id),
+                Err(_) => Problem::NoRoute.response(
+                    format!("`{rest}`: a journal entry is /requests/ID (a number)"),
+                    json!({}),
+                ),
+            }
+        }
         _ => Problem::NoRoute.response(
             format!("{method} {rest} is not part of the mock's admin API"),
-            json!({ "admin": ["GET status", "GET requests", "DELETE requests", "GET coverage", "GET routes", "GET settings", "PUT settings", "GET state", "DELETE state"] }),
+            json!({ "admin": ["GET status", "GET requests", "DELETE requests", "GET coverage", "GET routes", "GET settings", "PUT settings", "GET state", "DELETE state", "GET / (the dashboard)", "GET events", "GET requests/ID"] }),
         ),
     }
+}
+
+/// The dashboard: one page, its script and its style, embedded.
+const PAGE_HTML: &str = include_str!("dashboard/index.html");
+const PAGE_JS: &str = include_str!("dashboard/app.js");
+const PAGE_CSS: &str = include_str!("dashboard/app.css");
+
+/// What the page may do: its own script and style, requests to its own
+/// origin, nothing inline, no frames. Request content it shows is text.
+const PAGE_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
+     connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; \
+     frame-ancestors 'none'";
+
+/// The dashboard's files hold no data (everything comes from the admin
+/// API), so they are served without the admin token; the page takes the
+/// token from its URL fragment (`/__mock/#token=...`) for its requests.
+pub(crate) fn is_page(rest: &str) -> bool {
+    matches!(
+        rest.trim_end_matches('/'),
+        "" | "/index.html" | "/app.js" | "/app.css"
+    )
+}
+
+/// `EventSource` cannot send headers: the event stream takes the admin
+/// token as `?token=` too.
+pub(crate) fn token_in_query<'q>(
+    rest: &str,
+    query: Option<&'q str>,
+) -> Option<std::borrow::Cow<'q, str>> {
+    if rest.trim_end_matches('/') != "/events" {
+        return None;
+    }
+    form_urlencoded::parse(query?.as_bytes())
+        .find(|(k, _)| k == "token")
+        .map(|(_, v)| v)
+}
+
+/// Whether `given` is the admin token (compared in constant time).
+pub(crate) fn is_token(given: &str, token: &str) -> bool {
+    same_secret(given.trim(), token)
+}
+
+fn page(text: &'static str, media_type: &'static str) -> Response<Full<Bytes>> {
+    let mut res = Response::new(Full::new(Bytes::from_static(text.as_bytes())));
+    let h = res.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(media_type));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(PAGE_POLICY),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    res
+}
+
+/// `GET /events`: server-sent events (see `server::events`).
+fn events(state: &State) -> Response<Full<Bytes>> {
+    let stream = state.events.subscribe();
+    let mut res = Response::new(Full::new(Bytes::new()));
+    res.extensions_mut().insert(stream);
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/event-stream"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res
+}
+
+/// `GET /requests/ID`: one journal entry, and why it got its answer: the
+/// candidate transactions with what matched and what differed, or for a
+/// miss the closest documented routes and the methods the path allows.
+fn request_detail(state: &State, contract: &Contract, id: u64) -> Response<Full<Bytes>> {
+    let Some((entry, received)) = state.journal.entry(id, state.config.journal_secrets) else {
+        return Problem::NoRoute.response(
+            format!("the journal holds no request {id} (it keeps the last ones only)"),
+            json!({}),
+        );
+    };
+    let mut headers = HeaderMap::new();
+    for (name, value) in &received.headers {
+        if let (Ok(n), Ok(v)) = (
+            header::HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_str(value),
+        ) {
+            headers.append(n, v);
+        }
+    }
+    let (path, query) = match received.target.split_once('?') {
+        Some((p, q)) => (p, Some(q)),
+        None => (received.target.as_str(), None),
+    };
+    let found = crate::matching::RequestHeaders::new(&headers);
+    let request = crate::matching::RecordedRequest::read(
+        &received.method,
+        path,
+        query,
+        found,
+        &received.body,
+        crate::matching::BodyAs::Declared,
+    )
+    .or_else(|_| {
+        crate::matching::RecordedRequest::read(
+            &received.method,
+            path,
+            query,
+            found,
+            &received.body,
+            crate::matching::BodyAs::Text,
+        )
+    });
+    let candidates = request
+        .as_ref()
+        .map(|r| crate::matching::explain(contract, r))
+        .unwrap_or_default();
+    let closest: Vec<Value> = if candidates.is_empty() {
+        crate::matching::closest_routes(contract, path)
+            .into_iter()
+            .map(|e| json!({"method": e.method.as_str(), "uri_template": e.template, "example_uri": e.example_uri, "name": e.label}))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let allow: Vec<String> = match &request {
+        Ok(r) if candidates.is_empty() => {
+            crate::matching::allowed_methods(contract, &r.segments.segments())
+                .iter()
+                .map(ToString::to_string)
+                .collect()
+        }
+        _ => Vec::new(),
+    };
+    json_response(
+        StatusCode::OK,
+        to_vec(&json!({
+            "request": entry,
+            "body_cut": received.body_cut,
+            "candidates": candidates,
+            "closest": closest,
+            "allow": allow,
+        })),
+    )
 }
 
 /// `GET /state` (the sandbox's entities; `?session=NAME` for one session)
@@ -243,6 +419,43 @@ fn filter(query: Option<&str>, secrets: bool) -> Filter {
     f
 }
 
+/// What a path segment cannot hold as it is.
+const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS
+    .add(b' ')
+    .add(b'/')
+    .add(b'?')
+    .add(b'#')
+    .add(b'%');
+
+/// A transaction's own example URI: its endpoint's, with the path values
+/// and query of the transaction's example.
+fn example_uri(
+    endpoint: &crate::contract::Endpoint,
+    tx: &crate::contract::CompiledTransaction,
+) -> Option<String> {
+    let uri = endpoint.example_uri.as_deref()?;
+    let path = uri.split('?').next().unwrap_or(uri);
+    let mut segments: Vec<String> = path
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect();
+    for (i, value) in &tx.request.path {
+        if let Some(s) = segments.get_mut(*i) {
+            *s = percent_encoding::utf8_percent_encode(value, SEGMENT).to_string();
+        }
+    }
+    let mut out = format!("/{}", segments.join("/"));
+    if !tx.request.query.is_empty() {
+        let query: String = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(&tx.request.query)
+            .finish();
+        out.push('?');
+        out.push_str(&query);
+    }
+    Some(out)
+}
+
 fn routes(contract: &Contract) -> Value {
     let endpoints: Vec<Value> = contract
         .endpoints()
@@ -253,10 +466,29 @@ fn routes(contract: &Contract) -> Value {
                 .iter()
                 .map(|&id| {
                     let tx = contract.transaction(id);
+                    let mut headers: Vec<(&str, &str)> = tx
+                        .request
+                        .headers
+                        .iter()
+                        .map(|h| (h.name.as_str(), h.value.as_str()))
+                        .collect();
+                    if let Some(ct) = &tx.request.content_type {
+                        headers.insert(0, ("content-type", ct.as_str()));
+                    }
+                    let body = match &tx.request.body {
+                        crate::contract::ExpectedBody::None => None,
+                        crate::contract::ExpectedBody::Json { value, .. } => {
+                            serde_json::to_string_pretty(value).ok()
+                        }
+                        crate::contract::ExpectedBody::Text(text) => Some(text.clone()),
+                    };
                     json!({
                         "transaction": tx.label,
                         "request": tx.request_name,
                         "status": tx.response.status.as_u16(),
+                        "example_uri": example_uri(e, tx),
+                        "request_headers": headers,
+                        "request_body": body,
                     })
                 })
                 .collect();

@@ -282,9 +282,10 @@ impl Journal {
 
     /// Keeps `record`, evicting the oldest entry when full (and reusing
     /// its buffer: no allocation per request once the ring is full).
-    pub fn record(&self, record: Record<'_>) {
+    /// Returns the entry's id.
+    pub fn record(&self, record: Record<'_>) -> Option<u64> {
         if self.capacity == 0 {
-            return;
+            return None;
         }
         let Record {
             at,
@@ -331,6 +332,29 @@ impl Journal {
         // The request's header map and body go back to hyper outside the
         // lock.
         drop(seen);
+        Some(id)
+    }
+
+    /// Entry `id` as the listing shows it (credentials redacted unless
+    /// `secrets`), and the request as it was received (to explain its
+    /// answer): method, target, headers, body (its first 4 KiB) and
+    /// whether the body was cut.
+    pub fn entry(&self, id: u64, secrets: bool) -> Option<(Value, Received)> {
+        let inner = self.lock();
+        let e = inner.entries.iter().find(|e| e.id == id)?;
+        let at = self.wall_clock(e.at);
+        let (path, query) = e.request.target();
+        let received = Received {
+            method: e.method.clone(),
+            target: match query {
+                Some(q) => format!("{path}?{q}"),
+                None => path.to_string(),
+            },
+            headers: e.request.headers().collect(),
+            body: e.request.body().to_vec(),
+            body_cut: e.request.body_bytes > e.request.body().len(),
+        };
+        Some((entry_json(e, at, secrets), received))
     }
 
     pub fn clear(&self) {
@@ -439,6 +463,16 @@ fn entry_json(e: &Entry, at: SystemTime, secrets: bool) -> Value {
         micros: e.micros,
     };
     serde_json::to_value(json).unwrap_or(Value::Null)
+}
+
+/// A journaled request as it came (for the dashboard's explanation).
+#[derive(Debug)]
+pub(crate) struct Received {
+    pub method: Method,
+    pub target: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+    pub body_cut: bool,
 }
 
 /// A request the mock received, as the library API hands it out.

@@ -18,8 +18,10 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+use super::body::AnswerBody;
 use super::deadline::{GuardedIo, HeadDeadline};
-use super::network::{AnswerBody, Dribble, Throttle};
+use super::events::EventStream;
+use super::network::{Dribble, Throttle};
 use super::service::{ServeConfig, State, handle};
 use crate::contract::Contract;
 use crate::reload::LiveContract;
@@ -78,6 +80,16 @@ pub(crate) async fn serve_state(
     let slots = Arc::new(tokio::sync::Semaphore::new(max_connections));
     let idle = Idle::start(state.config.on_idle, slots.clone(), max_connections);
     let mut accept_errors = AcceptErrors::default();
+    // Each reload attempt is an event for the dashboard.
+    let reloads = {
+        let state = state.clone();
+        let mut attempts = state.live.subscribe();
+        tokio::spawn(async move {
+            while attempts.changed().await.is_ok() {
+                state.events.publish("reload", &serde_json::json!({}));
+            }
+        })
+    };
     tokio::pin!(shutdown);
     loop {
         let permit = tokio::select! {
@@ -153,6 +165,8 @@ pub(crate) async fn serve_state(
         () = tokio::time::sleep(DRAIN_TIMEOUT) => {}
     }
     idle.stop();
+    state.events.close();
+    reloads.abort();
     state.log.flush();
     if let Some(sandbox) = &state.sandbox {
         sandbox.flush();
@@ -286,10 +300,16 @@ where
                 return Err(super::network::Reset);
             }
             let mut res = res;
-            Ok(match res.extensions_mut().remove::<Throttle>() {
-                None => res.map(AnswerBody::Whole),
-                Some(throttle) => res.map(|_| AnswerBody::Dribbled(Dribble::new(throttle))),
-            })
+            if let Some(throttle) = res.extensions_mut().remove::<Throttle>() {
+                return Ok(res.map(|_| AnswerBody::Dribbled(Dribble::new(throttle))));
+            }
+            if let Some(EventStream(stream)) = res.extensions_mut().remove::<EventStream>() {
+                let stream = stream.lock().ok().and_then(|mut s| s.take());
+                if let Some(stream) = stream {
+                    return Ok(res.map(|_| AnswerBody::Events(stream)));
+                }
+            }
+            Ok(res.map(AnswerBody::Whole))
         }
     });
     http.serve_connection(io, service)

@@ -7,9 +7,11 @@
 //! path; `deadline` cuts off clients too slow to send a request head.
 
 mod admin;
+mod body;
 mod cors;
 mod coverage;
 mod deadline;
+mod events;
 mod journal;
 mod limits;
 mod listener;

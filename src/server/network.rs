@@ -16,9 +16,8 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
-use http_body_util::Full;
 use hyper::Method;
-use hyper::body::{Body, Frame, SizeHint};
+use hyper::body::Frame;
 use serde::Serialize;
 
 /// How long a delay lasts.
@@ -558,51 +557,11 @@ pub(crate) fn settings_from_json(body: &[u8]) -> Result<NetworkConfig, String> {
 
 /// Sends an answer's body at a set rate (`--throttle`, `Prefer:
 /// throttle=`): carried by the response to the connection, which sends
-/// the body as a [`Dribble`].
+/// the body as a [`Dribble`] (`body::AnswerBody::Dribbled`).
 #[derive(Debug, Clone)]
 pub(crate) struct Throttle {
     pub rate: u64,
     pub body: Bytes,
-}
-
-/// An answer's body as the connection sends it: whole (every answer but
-/// a throttled one), or dribbled. One enum, so the plain answer pays a
-/// `match` per frame and nothing else.
-#[derive(Debug)]
-pub(crate) enum AnswerBody {
-    /// The whole body at once.
-    Whole(Full<Bytes>),
-    /// A body sent at a set rate.
-    Dribbled(Dribble),
-}
-
-impl Body for AnswerBody {
-    type Data = Bytes;
-    type Error = std::convert::Infallible;
-
-    fn poll_frame(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
-        match self.get_mut() {
-            AnswerBody::Whole(full) => Pin::new(full).poll_frame(cx),
-            AnswerBody::Dribbled(dribble) => dribble.poll(cx),
-        }
-    }
-
-    fn is_end_stream(&self) -> bool {
-        match self {
-            AnswerBody::Whole(full) => full.is_end_stream(),
-            AnswerBody::Dribbled(dribble) => dribble.rest.is_empty(),
-        }
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        match self {
-            AnswerBody::Whole(full) => full.size_hint(),
-            AnswerBody::Dribbled(dribble) => SizeHint::with_exact(dribble.rest.len() as u64),
-        }
-    }
 }
 
 /// A body sent in slices of a tenth of a second's worth, each when the
@@ -632,7 +591,20 @@ impl Dribble {
         }
     }
 
-    fn poll(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+    /// Bytes still to send.
+    pub(crate) fn remaining(&self) -> u64 {
+        self.rest.len() as u64
+    }
+
+    /// Everything was sent.
+    pub(crate) fn is_done(&self) -> bool {
+        self.rest.is_empty()
+    }
+
+    pub(crate) fn poll(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
         loop {
             if self.rest.is_empty() {
                 return Poll::Ready(None);

@@ -120,6 +120,8 @@ pub(crate) struct State {
     pub network: Network,
     /// The sandbox's state, with `--sandbox`.
     pub sandbox: Option<Arc<super::sandbox::Sandbox>>,
+    /// Server-sent events for the dashboard.
+    pub events: super::events::Events,
 }
 
 impl State {
@@ -142,6 +144,7 @@ impl State {
         });
         Arc::new(State {
             sandbox,
+            events: super::events::Events::new(),
             live,
             log: RequestLog::start(config.log),
             journal: Journal::new(config.journal_size, config.journal_bytes),
@@ -223,7 +226,17 @@ where
         } else {
             Bytes::new()
         };
-        let res = admin::refusal(state.config.admin_token.as_deref(), &headers)
+        // The page's own files hold no data; the event stream may carry
+        // the token in its query (`EventSource` sends no headers).
+        let token = state
+            .config
+            .admin_token
+            .as_deref()
+            .filter(|_| !admin::is_page(rest))
+            .filter(|t| {
+                !admin::token_in_query(rest, uri.query()).is_some_and(|q| admin::is_token(&q, t))
+            });
+        let res = admin::refusal(token, &headers)
             .unwrap_or_else(|| admin::answer(state, &contract, &method, rest, uri.query(), &sent));
         return finish(state, &contract, (res, Answer::Admin), &head, started, None);
     }
@@ -558,7 +571,7 @@ fn finish(
             Answer::Violation { violations, .. } => violations,
             _ => Vec::new(),
         };
-        state.journal.record(Record {
+        let id = state.journal.record(Record {
             at: started,
             method: head.method,
             target,
@@ -569,6 +582,25 @@ fn finish(
             violations,
             micros,
         });
+        if state.events.listening() {
+            let sandbox = res
+                .headers()
+                .get(super::sandbox::STATE_HEADER)
+                .and_then(|v| v.to_str().ok());
+            state.events.publish(
+                "request",
+                &json!({
+                    "id": id,
+                    "method": head.method.as_str(),
+                    "target": target,
+                    "status": res.status().as_u16(),
+                    "micros": micros,
+                    "transaction": documented.map(|tx| tx.label.as_str()),
+                    "problem": (!problem.is_empty()).then_some(problem),
+                    "sandbox": sandbox,
+                }),
+            );
+        }
     }
     (res, done)
 }

@@ -1,0 +1,58 @@
+//! The body of an answer as a connection sends it.
+
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::body::{Body, Frame, SizeHint};
+use tokio::sync::mpsc;
+
+use super::network::Dribble;
+
+/// An answer's body as the connection sends it: whole (every answer but
+/// a throttled one or an event stream), dribbled, or events. One enum, so
+/// the plain answer pays a `match` per frame and nothing else.
+#[derive(Debug)]
+pub(crate) enum AnswerBody {
+    /// The whole body at once.
+    Whole(Full<Bytes>),
+    /// A body sent at a set rate.
+    Dribbled(Dribble),
+    /// Server-sent events, until the page goes or the server stops.
+    Events(mpsc::Receiver<Bytes>),
+}
+
+impl Body for AnswerBody {
+    type Data = Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+        match self.get_mut() {
+            AnswerBody::Whole(full) => Pin::new(full).poll_frame(cx),
+            AnswerBody::Dribbled(dribble) => dribble.poll(cx),
+            AnswerBody::Events(events) => {
+                events.poll_recv(cx).map(|e| e.map(|b| Ok(Frame::data(b))))
+            }
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        match self {
+            AnswerBody::Whole(full) => full.is_end_stream(),
+            AnswerBody::Dribbled(dribble) => dribble.is_done(),
+            AnswerBody::Events(_) => false,
+        }
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match self {
+            AnswerBody::Whole(full) => full.size_hint(),
+            AnswerBody::Dribbled(dribble) => SizeHint::with_exact(dribble.remaining()),
+            AnswerBody::Events(_) => SizeHint::default(),
+        }
+    }
+}
