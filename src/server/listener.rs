@@ -160,12 +160,14 @@ pub(crate) async fn serve_state(
         }
     }
     drop(listener);
+    // Event streams never end by themselves: ended first, so the graceful
+    // shutdown does not wait out its timeout on an open dashboard.
+    state.events.close();
     tokio::select! {
         () = graceful.shutdown() => {}
         () = tokio::time::sleep(DRAIN_TIMEOUT) => {}
     }
     idle.stop();
-    state.events.close();
     reloads.abort();
     state.log.flush();
     if let Some(sandbox) = &state.sandbox {

@@ -5,6 +5,7 @@ mod cli;
 mod compat;
 mod conformance;
 mod cors;
+mod dashboard;
 mod hardening;
 mod layers;
 mod library;
