@@ -156,6 +156,16 @@ pub struct ServeArgs {
     /// it): bytes, or with a unit (KiB, MiB, KB, MB).
     #[arg(long, default_value = "64MiB", value_parser = server::parse_size, requires = "sandbox")]
     pub state_bytes: usize,
+    /// Send requests the spec does not document to this backend
+    /// (`http://host:port[/base]`) and return its answers unchanged
+    /// (`Apib-Mock-Match: proxied`).
+    #[arg(long, value_name = "URL")]
+    pub proxy: Option<String>,
+    /// With --proxy: send documented requests to the backend too; with
+    /// --strict, check its answers against the contract
+    /// (`Apib-Mock-Violations`, and the journal).
+    #[arg(long, requires = "proxy")]
+    pub proxy_all: bool,
     /// Serve HTTPS with this certificate chain (PEM; with --tls-key).
     #[arg(long, requires = "tls_key")]
     pub tls_cert: Option<std::path::PathBuf>,
@@ -432,6 +442,13 @@ fn serve(args: ServeArgs, on_idle: Option<fn()>) -> anyhow::Result<ExitCode> {
         _ => None,
     };
     let scheme = if tls.is_some() { "https" } else { "http" };
+    // A bad backend URL is an error before the banner too.
+    let proxy = match &args.proxy {
+        Some(url) => {
+            Some(server::ProxyConfig::new(url, args.proxy_all).map_err(anyhow::Error::msg)?)
+        }
+        None => None,
+    };
     // Beyond loopback the admin API (the journal holds credentials) needs
     // a token: the one given, or one made up now.
     let made_up_token = admin_prefix.is_some() && exposed && args.admin_token.is_none();
@@ -560,6 +577,7 @@ fn serve(args: ServeArgs, on_idle: Option<fn()>) -> anyhow::Result<ExitCode> {
         tls,
         network: server::NetworkConfig::new(args.delays, args.chaos.unwrap_or(0.0), args.seed)
             .with_throttle(args.throttle),
+        proxy,
         sandbox: args.sandbox.then(|| server::SandboxConfig {
             state_file: args.state_file.clone(),
             max_sessions: args.max_sessions.max(1),

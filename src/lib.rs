@@ -60,8 +60,8 @@ pub use reload::{Diff, ErrorRecord, LiveContract, Outcome as ReloadOutcome, Relo
 pub use server::TlsIdentity;
 pub use server::{
     Coverage, CoveredTransaction, DEFAULT_PREFIX as DEFAULT_ADMIN_PREFIX, Delay, DelayRule,
-    LogFormat, NetworkConfig, ReceivedRequest, RunningServer, SandboxConfig, ServeConfig, Startup,
-    StartupError, prepare, prepare_with,
+    LogFormat, NetworkConfig, ProxyConfig, ReceivedRequest, RunningServer, SandboxConfig,
+    ServeConfig, Startup, StartupError, prepare, prepare_with,
 };
 
 /// Internals for the project's own benches, fuzz targets and tests: not a

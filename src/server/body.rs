@@ -5,7 +5,7 @@ use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use http_body_util::Full;
-use hyper::body::{Body, Frame, SizeHint};
+use hyper::body::{Body, Frame, Incoming, SizeHint};
 use tokio::sync::mpsc;
 
 use super::network::Dribble;
@@ -21,22 +21,30 @@ pub(crate) enum AnswerBody {
     Dribbled(Dribble),
     /// Server-sent events, until the page goes or the server stops.
     Events(mpsc::Receiver<Bytes>),
+    /// A backend's answer (`--proxy`), as it comes.
+    Proxied(Incoming),
 }
 
 impl Body for AnswerBody {
     type Data = Bytes;
-    type Error = std::convert::Infallible;
+    type Error = hyper::Error;
 
     fn poll_frame(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
         match self.get_mut() {
-            AnswerBody::Whole(full) => Pin::new(full).poll_frame(cx),
-            AnswerBody::Dribbled(dribble) => dribble.poll(cx),
+            // `Infallible` into the error type: no code at run time.
+            AnswerBody::Whole(full) => Pin::new(full)
+                .poll_frame(cx)
+                .map(|f| f.map(|f| f.map_err(|never| match never {}))),
+            AnswerBody::Dribbled(dribble) => dribble
+                .poll(cx)
+                .map(|f| f.map(|f| f.map_err(|never| match never {}))),
             AnswerBody::Events(events) => {
                 events.poll_recv(cx).map(|e| e.map(|b| Ok(Frame::data(b))))
             }
+            AnswerBody::Proxied(body) => Pin::new(body).poll_frame(cx),
         }
     }
 
@@ -45,6 +53,7 @@ impl Body for AnswerBody {
             AnswerBody::Whole(full) => full.is_end_stream(),
             AnswerBody::Dribbled(dribble) => dribble.is_done(),
             AnswerBody::Events(_) => false,
+            AnswerBody::Proxied(body) => body.is_end_stream(),
         }
     }
 
@@ -53,6 +62,7 @@ impl Body for AnswerBody {
             AnswerBody::Whole(full) => full.size_hint(),
             AnswerBody::Dribbled(dribble) => SizeHint::with_exact(dribble.remaining()),
             AnswerBody::Events(_) => SizeHint::default(),
+            AnswerBody::Proxied(body) => body.size_hint(),
         }
     }
 }

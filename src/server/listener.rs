@@ -305,6 +305,14 @@ where
             if let Some(throttle) = res.extensions_mut().remove::<Throttle>() {
                 return Ok(res.map(|_| AnswerBody::Dribbled(Dribble::new(throttle))));
             }
+            if let Some(super::proxy::BackendBody(body)) =
+                res.extensions_mut().remove::<super::proxy::BackendBody>()
+            {
+                let body = body.lock().ok().and_then(|mut b| b.take());
+                if let Some(body) = body {
+                    return Ok(res.map(|_| AnswerBody::Proxied(body)));
+                }
+            }
             if let Some(EventStream(stream)) = res.extensions_mut().remove::<EventStream>() {
                 let stream = stream.lock().ok().and_then(|mut s| s.take());
                 if let Some(stream) = stream {

@@ -18,6 +18,7 @@ mod listener;
 mod log;
 mod network;
 mod problem;
+mod proxy;
 mod sandbox;
 mod service;
 mod startup;
@@ -36,6 +37,7 @@ pub use log::LogFormat;
 pub use network::{Delay, DelayRule, NetworkConfig};
 #[cfg(feature = "cli")]
 pub(crate) use network::{parse_rate, parse_share};
+pub use proxy::ProxyConfig;
 pub use sandbox::SandboxConfig;
 pub use service::ServeConfig;
 pub use startup::{Startup, StartupError, prepare, prepare_with};

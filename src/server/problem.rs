@@ -55,6 +55,10 @@ pub(crate) enum Problem {
     UnknownEntity,
     /// `--sandbox`: its sessions or bytes are at their limit.
     SandboxFull,
+    /// `--proxy`: the backend could not be reached or broke off.
+    ProxyFailed,
+    /// `--proxy`: the backend did not answer in time.
+    ProxyTimeout,
 }
 
 impl Problem {
@@ -75,6 +79,8 @@ impl Problem {
             Problem::AdminUnauthorized => StatusCode::UNAUTHORIZED,
             Problem::UnknownEntity => StatusCode::NOT_FOUND,
             Problem::SandboxFull => StatusCode::INSUFFICIENT_STORAGE,
+            Problem::ProxyFailed => StatusCode::BAD_GATEWAY,
+            Problem::ProxyTimeout => StatusCode::GATEWAY_TIMEOUT,
         }
     }
 
@@ -95,6 +101,8 @@ impl Problem {
             Problem::AdminUnauthorized => "admin-unauthorized",
             Problem::UnknownEntity => "unknown-entity",
             Problem::SandboxFull => "sandbox-full",
+            Problem::ProxyFailed => "proxy-failed",
+            Problem::ProxyTimeout => "proxy-timeout",
         }
     }
 
@@ -118,6 +126,8 @@ impl Problem {
             Problem::AdminUnauthorized => "The admin API needs its token",
             Problem::UnknownEntity => "The sandbox has no entity with this id",
             Problem::SandboxFull => "The sandbox keeps as much state as it may",
+            Problem::ProxyFailed => "The backend behind the mock gave no answer",
+            Problem::ProxyTimeout => "The backend behind the mock did not answer in time",
         }
     }
 

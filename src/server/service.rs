@@ -76,6 +76,9 @@ pub struct ServeConfig {
     /// Keep state for the contract's collections (`serve --sandbox`);
     /// `None`: every answer is a documented example (the default).
     pub sandbox: Option<super::sandbox::SandboxConfig>,
+    /// Send what the contract does not document (or everything) to a real
+    /// backend (`serve --proxy`).
+    pub proxy: Option<super::proxy::ProxyConfig>,
 }
 
 impl Default for ServeConfig {
@@ -98,6 +101,7 @@ impl Default for ServeConfig {
             #[cfg(feature = "tls")]
             tls: None,
             sandbox: None,
+            proxy: None,
         }
     }
 }
@@ -122,6 +126,8 @@ pub(crate) struct State {
     pub sandbox: Option<Arc<super::sandbox::Sandbox>>,
     /// Server-sent events for the dashboard.
     pub events: super::events::Events,
+    /// The backend, with `--proxy`.
+    pub proxy: Option<super::proxy::Proxy>,
 }
 
 impl State {
@@ -145,6 +151,7 @@ impl State {
         Arc::new(State {
             sandbox,
             events: super::events::Events::new(),
+            proxy: config.proxy.clone().map(super::proxy::Proxy::new),
             live,
             log: RequestLog::start(config.log),
             journal: Journal::new(config.journal_size, config.journal_bytes),
@@ -242,6 +249,9 @@ where
     }
 
     let body = read_body(state, body, started).await;
+    if let Some(proxy) = &state.proxy {
+        return Box::pin(through_proxy(state, proxy, headers, body, &head, started)).await;
+    }
     // Nothing simulated (the default): the plain path, with no trace of
     // the network's machinery.
     if found.prefer.is_none() && !state.network.is_active() {
@@ -300,6 +310,106 @@ fn respond(
         Ok((bytes, _held)) => (answer(state, contract, method, uri, found, &bytes), bytes),
         Err(refused) => (refused.answer(state), Bytes::new()),
     }
+}
+
+/// `--proxy`: what the contract does not document (a path or method it
+/// has no route for), or with `--proxy-all` every documented request,
+/// goes to the backend; the rest is answered as always. With `--strict`
+/// the backend's answers to documented requests are checked.
+async fn through_proxy(
+    state: &State,
+    proxy: &super::proxy::Proxy,
+    headers: hyper::HeaderMap,
+    body: Result<(Bytes, Held<'_>), BodyRefused>,
+    head: &Head<'_>,
+    started: Instant,
+) -> (Response<Full<Bytes>>, Instant) {
+    use super::proxy::{Backend, Failure};
+    let contract = state.live.contract();
+    let (answered, bytes) = respond(
+        state,
+        &contract,
+        head.method,
+        head.uri,
+        RequestHeaders::new(&headers),
+        body,
+    );
+    let documented = match &answered.1 {
+        Answer::Problem(Problem::NoRoute | Problem::MethodNotAllowed) => None,
+        Answer::Documented(id) if proxy.config.all => Some(*id),
+        _ => {
+            let seen = state.journal.enabled().then(|| Seen {
+                headers,
+                body: bytes,
+            });
+            return finish(state, &contract, answered, head, started, seen);
+        }
+    };
+    let target = head.uri.path_and_query().map_or("/", |p| p.as_str());
+    let forwarded = proxy
+        .forward(head.method, target, &headers, bytes.clone())
+        .await;
+    let seen = state.journal.enabled().then(|| Seen {
+        headers,
+        body: bytes,
+    });
+    let res = match forwarded {
+        Err(Failure::TimedOut) => {
+            let answer = miss(
+                Problem::ProxyTimeout,
+                format!("{} did not answer in time", proxy.config.target),
+                json!({ "backend": proxy.config.target }),
+            );
+            return finish(state, &contract, answer, head, started, seen);
+        }
+        Err(Failure::Unreachable(why)) => {
+            let answer = miss(
+                Problem::ProxyFailed,
+                format!("{} gave no answer: {why}", proxy.config.target),
+                json!({ "backend": proxy.config.target }),
+            );
+            return finish(state, &contract, answer, head, started, seen);
+        }
+        Ok(res) => res,
+    };
+    // A documented request's answer is checked against the contract in
+    // strict mode: read whole (bounded), then sent.
+    let (backend, violations) = match documented {
+        Some(id) if contract.is_strict() => {
+            let endpoint = contract.transaction(id).endpoint;
+            let status = res.status().as_u16();
+            let content_type = res
+                .headers()
+                .get(header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string);
+            match super::proxy::read_whole(res, state.config.max_body).await {
+                Ok((parts, body)) => {
+                    let found = crate::validate::check_response(
+                        &contract,
+                        endpoint,
+                        status,
+                        content_type.as_deref(),
+                        &body,
+                    );
+                    (Backend::Whole(parts, body), found)
+                }
+                Err(why) => {
+                    let answer = miss(Problem::ProxyFailed, why, json!({}));
+                    return finish(state, &contract, answer, head, started, seen);
+                }
+            }
+        }
+        _ => (Backend::Streamed(res), Vec::new()),
+    };
+    let mut res = super::proxy::answer(backend);
+    if !violations.is_empty()
+        && let Some(v) = violations_header(&violations)
+    {
+        res.headers_mut().insert(VIOLATIONS_HEADER, v);
+    }
+    let answer = Answer::Proxied { violations };
+    finish(state, &contract, (res, answer), head, started, seen)
 }
 
 /// Chaos picked this request: one of its action's documented error
@@ -568,7 +678,7 @@ fn finish(
     if state.journal.enabled() && !matches!(answer, Answer::Admin) {
         let problem = answer.slug();
         let violations = match answer {
-            Answer::Violation { violations, .. } => violations,
+            Answer::Violation { violations, .. } | Answer::Proxied { violations } => violations,
             _ => Vec::new(),
         };
         let id = state.journal.record(Record {
@@ -624,6 +734,9 @@ enum Answer {
     Admin,
     /// A CORS preflight the mock answered itself.
     Preflight,
+    /// The backend answered (`--proxy`); with `--proxy-all --strict`,
+    /// how its answer breaks the contract.
+    Proxied { violations: Vec<Violation> },
 }
 
 impl Answer {
@@ -645,6 +758,7 @@ impl Answer {
             Answer::Problem(p) => p.slug(),
             Answer::Admin => "admin",
             Answer::Preflight => "cors-preflight",
+            Answer::Proxied { .. } => "proxied",
         }
     }
 }
@@ -915,8 +1029,20 @@ fn violation(
         super::problem::MATCH_HEADER,
         HeaderValue::from_static("violation"),
     );
-    // ASCII-only JSON (non-ASCII escaped) fits in a header value.
-    let text = serde_json::to_string(&violations).unwrap_or_default();
+    if let Some(v) = violations_header(&violations) {
+        h.insert(VIOLATIONS_HEADER, v);
+    }
+    let answer = Answer::Violation {
+        violations,
+        documented: Some(id),
+    };
+    (res, answer)
+}
+
+/// Violations as an `Apib-Mock-Violations` value: ASCII-only JSON
+/// (non-ASCII escaped), which fits in a header.
+fn violations_header(violations: &[Violation]) -> Option<HeaderValue> {
+    let text = serde_json::to_string(violations).unwrap_or_default();
     let ascii: String = text
         .chars()
         .flat_map(|c| {
@@ -927,14 +1053,7 @@ fn violation(
             }
         })
         .collect();
-    if let Ok(v) = HeaderValue::from_str(&ascii) {
-        h.insert(VIOLATIONS_HEADER, v);
-    }
-    let answer = Answer::Violation {
-        violations,
-        documented: Some(id),
-    };
-    (res, answer)
+    HeaderValue::from_str(&ascii).ok()
 }
 
 fn miss(

@@ -21,13 +21,17 @@
 use serde::Serialize;
 use serde_json::Value;
 
+mod response;
+pub use response::check_response;
+
 use crate::contract::{BodyRule, ParamPlace, Rules, SchemaOrigin, Source};
 use crate::matching::RecordedRequest;
 
 /// One way a request breaks the contract.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Violation {
-    /// `path`, `query`, `header` or `body`.
+    /// `path`, `query`, `header` or `body` (a request); `status`,
+    /// `response-header` or `response-body` (a proxied answer).
     #[serde(rename = "in")]
     pub place: &'static str,
     /// The parameter or header name, or the body's JSON Pointer.

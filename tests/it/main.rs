@@ -13,6 +13,7 @@ mod mson;
 mod mson_fixtures;
 mod network;
 mod properties;
+mod proxy;
 mod reload;
 mod robustness;
 mod sandbox;

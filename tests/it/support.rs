@@ -83,6 +83,11 @@ impl TestServer {
         Self::serve(spec, config, false)
     }
 
+    /// Serves `spec` strictly with `config`.
+    pub fn strict_with(spec: &str, config: apib_mock::ServeConfig) -> Self {
+        Self::serve(spec, config, true)
+    }
+
     /// The one startup path (`server::prepare`), as the CLI and
     /// `MockServer` take it.
     fn serve(spec: &str, config: apib_mock::ServeConfig, strict: bool) -> Self {

@@ -154,7 +154,7 @@ async function detail(id, tr) {
   ];
   if (r.violations && r.violations.length) {
     parts.push(el("h3", {}, "Contract violations"),
-      el("ul", {}, r.violations.map((v) => el("li", {}, (v.place || "") + " " + (v.name || "") + ": " + (v.message || JSON.stringify(v))))));
+      el("ul", {}, r.violations.map((v) => el("li", {}, v.in + " " + v.at + ": expected " + v.expected + ", got " + v.actual + " (" + v.rule + ")"))));
   }
   parts.push(el("h3", {}, "Headers"), headerTable(r.headers));
   if (r.body) {

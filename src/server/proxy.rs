@@ -1,0 +1,193 @@
+//! `serve --proxy URL`: requests the contract does not document go to a
+//! real backend, and its answers come back unchanged (with
+//! `Apib-Mock-Match: proxied`). `--proxy-all` sends documented requests
+//! too; with `--strict` the backend's answers are checked against the
+//! contract (`validate::check_response`), which makes the mock a
+//! validation proxy in front of a real server.
+//!
+//! The request body was read whole (bounded by `--max-body`, like every
+//! body); the backend's answer streams back as it comes, holding nothing,
+//! unless strict mode must read it whole to check it (then bounded by
+//! `--max-body` too). Hop-by-hop headers are not forwarded; `Host` names
+//! the backend.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::header::{self, HeaderMap, HeaderName, HeaderValue};
+use hyper::{Method, Request, Response, Uri};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+
+/// Where `serve --proxy` sends what it does not answer itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ProxyConfig {
+    /// The backend: `http://host:port`, optionally with a base path.
+    pub target: String,
+    /// Send documented requests to the backend too (`--proxy-all`).
+    pub all: bool,
+}
+
+impl ProxyConfig {
+    /// A proxy to `target` (`http://host:port[/base]`), for undocumented
+    /// requests, or for all with `all`.
+    pub fn new(target: &str, all: bool) -> Result<Self, String> {
+        let uri: Uri = target
+            .parse()
+            .map_err(|e| format!("`{target}` is not a URL: {e}"))?;
+        match uri.scheme_str() {
+            Some("http") => {}
+            Some(other) => {
+                return Err(format!(
+                    "`{target}`: the proxy speaks http:// (not {other}://) for now"
+                ));
+            }
+            None => return Err(format!("`{target}`: give http://host:port")),
+        }
+        if uri.authority().is_none() {
+            return Err(format!("`{target}`: give http://host:port"));
+        }
+        Ok(ProxyConfig {
+            target: target.trim_end_matches('/').to_string(),
+            all,
+        })
+    }
+}
+
+/// How long the backend may take to start answering.
+const BACKEND_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Marks an answer that came from the backend.
+pub(crate) const PROXIED: HeaderValue = HeaderValue::from_static("proxied");
+
+/// The backend's answer body, carried by the response to the connection
+/// (`body::AnswerBody::Proxied`), which streams it.
+#[derive(Debug, Clone)]
+pub(crate) struct BackendBody(pub Arc<Mutex<Option<Incoming>>>);
+
+/// The proxy of a server: the backend and a pooled client.
+#[derive(Debug)]
+pub(crate) struct Proxy {
+    pub config: ProxyConfig,
+    client: Client<HttpConnector, Full<Bytes>>,
+}
+
+/// Why the backend gave no answer.
+pub(crate) enum Failure {
+    /// It could not be reached, or broke off.
+    Unreachable(String),
+    /// It did not start answering within [`BACKEND_TIMEOUT`].
+    TimedOut,
+}
+
+/// Headers that belong to one connection, not to the message.
+fn hop_by_hop(name: &HeaderName) -> bool {
+    matches!(
+        name.as_str(),
+        "connection"
+            | "keep-alive"
+            | "proxy-connection"
+            | "proxy-authenticate"
+            | "proxy-authorization"
+            | "te"
+            | "trailer"
+            | "transfer-encoding"
+            | "upgrade"
+            | "host"
+            | "content-length"
+    )
+}
+
+impl Proxy {
+    pub(crate) fn new(config: ProxyConfig) -> Self {
+        Proxy {
+            config,
+            client: Client::builder(TokioExecutor::new()).build_http(),
+        }
+    }
+
+    /// Sends the request to the backend; its answer's head, with the body
+    /// to stream.
+    pub(crate) async fn forward(
+        &self,
+        method: &Method,
+        target: &str,
+        headers: &HeaderMap,
+        body: Bytes,
+    ) -> Result<Response<Incoming>, Failure> {
+        let uri = format!("{}{target}", self.config.target);
+        let mut req = Request::builder().method(method.clone()).uri(&uri);
+        if let Some(h) = req.headers_mut() {
+            for (name, value) in headers {
+                if !hop_by_hop(name) {
+                    h.append(name.clone(), value.clone());
+                }
+            }
+            h.insert(header::VIA, HeaderValue::from_static("1.1 apib-mock"));
+        }
+        let req = req
+            .body(Full::new(body))
+            .map_err(|e| Failure::Unreachable(e.to_string()))?;
+        match tokio::time::timeout(BACKEND_TIMEOUT, self.client.request(req)).await {
+            Err(_) => Err(Failure::TimedOut),
+            Ok(Err(e)) => Err(Failure::Unreachable(
+                std::error::Error::source(&e).map_or_else(|| e.to_string(), |s| s.to_string()),
+            )),
+            Ok(Ok(res)) => Ok(res),
+        }
+    }
+}
+
+/// The backend's answer: streamed, or read whole (to be checked).
+pub(crate) enum Backend {
+    Streamed(Response<Incoming>),
+    Whole(hyper::http::response::Parts, Bytes),
+}
+
+/// The backend's answer as the mock sends it: its status and headers
+/// (without hop-by-hop ones) and `Apib-Mock-Match: proxied`; a streamed
+/// body goes to the connection (`BackendBody`).
+pub(crate) fn answer(backend: Backend) -> Response<Full<Bytes>> {
+    let (parts, body, incoming) = match backend {
+        Backend::Streamed(res) => {
+            let (parts, incoming) = res.into_parts();
+            (parts, Bytes::new(), Some(incoming))
+        }
+        Backend::Whole(parts, bytes) => (parts, bytes, None),
+    };
+    let mut out = Response::new(Full::new(body));
+    *out.status_mut() = parts.status;
+    let h = out.headers_mut();
+    for (name, value) in &parts.headers {
+        // A streamed body keeps the backend's length; a whole one gets its own.
+        if !hop_by_hop(name) || (name == header::CONTENT_LENGTH && incoming.is_some()) {
+            h.append(name.clone(), value.clone());
+        }
+    }
+    h.insert(super::problem::MATCH_HEADER, PROXIED);
+    if let Some(incoming) = incoming {
+        out.extensions_mut()
+            .insert(BackendBody(Arc::new(Mutex::new(Some(incoming)))));
+    }
+    out
+}
+
+/// Reads the backend's body whole, up to `max` bytes (strict mode checks
+/// it).
+pub(crate) async fn read_whole(
+    res: Response<Incoming>,
+    max: usize,
+) -> Result<(hyper::http::response::Parts, Bytes), String> {
+    let (parts, body) = res.into_parts();
+    let bytes = Limited::new(body, max)
+        .collect()
+        .await
+        .map_err(|e| format!("the backend's body cannot be read whole: {e}"))?
+        .to_bytes();
+    Ok((parts, bytes))
+}

@@ -1,0 +1,244 @@
+//! `serve --proxy`: undocumented requests go to a real backend (a small
+//! hyper server started here), documented ones are answered by the mock;
+//! `--proxy-all --strict` checks the backend's answers against the
+//! contract.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use apib_mock::{ProxyConfig, ServeConfig};
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::service::service_fn;
+use hyper::{Request, Response};
+use hyper_util::rt::TokioIo;
+use serde_json::{Value, json};
+
+use crate::support::TestServer;
+
+/// A backend that echoes what it got as JSON (status 201, `X-Backend`),
+/// answers `/big` with 4 MiB, and `/retailers/api/v1/agents` with a body
+/// that drifted from the seed's contract.
+struct Backend {
+    url: String,
+    hits: Arc<AtomicUsize>,
+}
+
+async fn backend() -> Backend {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    let hits = Arc::new(AtomicUsize::new(0));
+    let counted = hits.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                return;
+            };
+            let hits = counted.clone();
+            tokio::spawn(async move {
+                let service = service_fn(move |req: Request<hyper::body::Incoming>| {
+                    hits.fetch_add(1, Ordering::Relaxed);
+                    async move {
+                        let (parts, body) = req.into_parts();
+                        let body = body
+                            .collect()
+                            .await
+                            .map(|b| b.to_bytes())
+                            .unwrap_or_default();
+                        let res = match parts.uri.path() {
+                            "/big" => Response::new(Full::new(Bytes::from(vec![b'x'; 4 << 20]))),
+                            "/retailers/api/v1/agents" => {
+                                let mut res = Response::new(Full::new(Bytes::from(
+                                    r#"{"agents": [{"id": "2763", "first_name": "Agent"}]}"#,
+                                )));
+                                res.headers_mut().insert(
+                                    "content-type",
+                                    "application/json; charset=utf-8".parse().expect("value"),
+                                );
+                                res
+                            }
+                            _ => {
+                                let header = |n: &str| {
+                                    parts
+                                        .headers
+                                        .get(n)
+                                        .and_then(|v| v.to_str().ok())
+                                        .map(str::to_string)
+                                };
+                                let echo = json!({
+                                    "method": parts.method.as_str(),
+                                    "path": parts.uri.path(),
+                                    "query": parts.uri.query(),
+                                    "host": header("host"),
+                                    "custom": header("x-custom"),
+                                    "via": header("via"),
+                                    "body": String::from_utf8_lossy(&body),
+                                });
+                                let mut res =
+                                    Response::new(Full::new(Bytes::from(echo.to_string())));
+                                *res.status_mut() = hyper::StatusCode::CREATED;
+                                res.headers_mut()
+                                    .insert("x-backend", "yes".parse().expect("value"));
+                                res
+                            }
+                        };
+                        Ok::<_, Infallible>(res)
+                    }
+                });
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), service)
+                    .await;
+            });
+        }
+    });
+    Backend { url, hits }
+}
+
+fn proxied(url: &str, all: bool, strict: bool) -> TestServer {
+    let mut config = ServeConfig::default();
+    config.proxy = Some(ProxyConfig::new(url, all).expect("a backend URL"));
+    config.max_body = 1 << 20;
+    if strict {
+        TestServer::strict_with("specs/retailers.apib", config)
+    } else {
+        TestServer::with_config("specs/retailers.apib", config)
+    }
+}
+
+#[tokio::test]
+async fn undocumented_requests_go_to_the_backend_and_documented_ones_do_not() {
+    let backend = backend().await;
+    let server = proxied(&backend.url, false, false);
+    let client = reqwest::Client::new();
+    let res = client
+        .post(server.url("/not/documented?x=1&y=2"))
+        .header("X-Custom", "kept")
+        .body("raw body, unchanged")
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(res.status(), 201);
+    assert_eq!(res.headers()["x-backend"], "yes");
+    assert_eq!(res.headers()["apib-mock-match"], "proxied");
+    let echo: Value = res.json().await.expect("the backend's JSON");
+    assert_eq!(echo["method"], "POST");
+    assert_eq!(echo["path"], "/not/documented");
+    assert_eq!(echo["query"], "x=1&y=2");
+    assert_eq!(echo["host"], backend.url.trim_start_matches("http://"));
+    assert_eq!(echo["custom"], "kept");
+    assert_eq!(echo["via"], "1.1 apib-mock");
+    assert_eq!(echo["body"], "raw body, unchanged");
+    assert_eq!(backend.hits.load(Ordering::Relaxed), 1);
+
+    // A documented request: the mock answers, the backend never sees it.
+    let res = client
+        .get(server.url("/retailers/api/v1/agents"))
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(
+        res.headers()["apib-mock-transaction"],
+        "Agents > Agents > Get agents > #1"
+    );
+    assert_eq!(backend.hits.load(Ordering::Relaxed), 1);
+
+    // A large answer streams through whole.
+    let big = client
+        .get(server.url("/big"))
+        .send()
+        .await
+        .expect("answered")
+        .bytes()
+        .await
+        .expect("the body");
+    assert_eq!(big.len(), 4 << 20);
+
+    // The limits stay: a body over --max-body is refused, not forwarded.
+    let res = client
+        .post(server.url("/not/documented"))
+        .body(vec![b'y'; 2 << 20])
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(res.status(), 413);
+    assert_eq!(backend.hits.load(Ordering::Relaxed), 2);
+
+    // The journal says what was proxied.
+    let journal: Value = client
+        .get(server.url("/__mock/requests"))
+        .send()
+        .await
+        .expect("journal")
+        .json()
+        .await
+        .expect("JSON");
+    let first = &journal["requests"][0];
+    assert_eq!(first["path"], "/not/documented");
+    assert_eq!(first["problem"], "proxied");
+    assert_eq!(first["status"], 201);
+}
+
+#[tokio::test]
+async fn proxy_all_in_strict_mode_reports_a_drifted_answer() {
+    let backend = backend().await;
+    let server = proxied(&backend.url, true, true);
+    let client = reqwest::Client::new();
+    let res = client
+        .get(server.url("/retailers/api/v1/agents"))
+        .header("Slug", "test-connection")
+        .header("Api-Key", "k")
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["apib-mock-match"], "proxied");
+    let violations: Value = serde_json::from_str(
+        res.headers()["apib-mock-violations"]
+            .to_str()
+            .expect("ASCII"),
+    )
+    .expect("JSON");
+    let at: Vec<&str> = violations
+        .as_array()
+        .expect("a list")
+        .iter()
+        .filter_map(|v| v["at"].as_str())
+        .collect();
+    assert!(at.contains(&"/agents/0/id"), "{violations}");
+    assert!(at.contains(&"/agents/0/email"), "{violations}");
+    let body: Value = res.json().await.expect("the backend's body, unchanged");
+    assert_eq!(body["agents"][0]["id"], "2763");
+    assert_eq!(backend.hits.load(Ordering::Relaxed), 1);
+    let journal: Value = client
+        .get(server.url("/__mock/requests"))
+        .send()
+        .await
+        .expect("journal")
+        .json()
+        .await
+        .expect("JSON");
+    assert!(
+        journal["requests"][0]["violations"]
+            .as_array()
+            .is_some_and(|v| !v.is_empty())
+    );
+}
+
+#[tokio::test]
+async fn an_unreachable_backend_is_a_502_problem() {
+    // A port nothing listens on.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a port")
+        .port();
+    let server = proxied(&format!("http://127.0.0.1:{port}"), false, false);
+    let res = reqwest::get(server.url("/not/documented"))
+        .await
+        .expect("answered");
+    crate::support::problem(res, 502, "proxy-failed").await;
+    assert!(ProxyConfig::new("https://example.com", false).is_err());
+    assert!(ProxyConfig::new("localhost:8080", false).is_err());
+}
