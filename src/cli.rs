@@ -48,6 +48,11 @@ pub enum Command {
     /// answers against the documented responses (exit 1 on a failure).
     #[command(after_help = VERIFY_EXAMPLES)]
     Verify(VerifyArgs),
+    /// Run as a proxy to a real backend (--proxy URL) and write the
+    /// traffic the specs do not document (with no SPEC: all of it) as an
+    /// API Blueprint draft (--out FILE).
+    #[command(after_help = RECORD_EXAMPLES)]
+    Record(RecordArgs),
     /// List every transaction (request/response pair) in document order.
     #[command(after_help = ROUTES_EXAMPLES)]
     Routes {
@@ -83,7 +88,16 @@ const SERVE_EXAMPLES: &str = "Examples:
   apib-mock serve specs/ -p 8080 --strict  # validate every request
   apib-mock serve 'apis/**/*.apib' -p 0    # a free port, printed on start
   apib-mock serve --delay 300ms --chaos 5% --seed 1   # a slow, flaky network
-  apib-mock serve --tls-cert cert.pem --tls-key key.pem   # HTTPS";
+  apib-mock serve --tls-cert cert.pem --tls-key key.pem   # HTTPS
+  apib-mock serve --sandbox --state-file sandbox.json     # state that sticks
+  apib-mock serve --proxy http://localhost:3000           # undocumented routes to a real backend
+  apib-mock serve --proxy http://localhost:3000 --proxy-all --strict   # a validation proxy";
+
+const RECORD_EXAMPLES: &str = "Examples:
+  apib-mock record --proxy http://localhost:3000 --out draft.apib
+  apib-mock record specs/ --proxy http://localhost:3000 --out draft.apib -p 4011
+      # what specs/ does not document, recorded
+  apib-mock check draft.apib && apib-mock serve draft.apib";
 
 const VERIFY_EXAMPLES: &str = "Examples:
   apib-mock verify api.apib -s http://127.0.0.1:8080
@@ -225,6 +239,17 @@ pub struct ServeArgs {
     /// in, plus a second per MiB (408 after it).
     #[arg(long, default_value = "10", value_parser = parse_duration)]
     pub body_timeout: std::time::Duration,
+}
+
+/// `apib-mock record` options: `serve`'s, and where the draft goes.
+#[derive(Debug, clap::Args)]
+pub struct RecordArgs {
+    /// The draft to write (again after every new example).
+    #[arg(long, value_name = "FILE")]
+    pub out: std::path::PathBuf,
+    /// What `serve` takes (--proxy is required).
+    #[command(flatten)]
+    pub serve: ServeArgs,
 }
 
 /// `apib-mock verify` options.
@@ -377,12 +402,24 @@ pub fn run(cli: Cli, on_idle: Option<fn()>) -> anyhow::Result<ExitCode> {
             std::io::stdout().lock().write_all(&script)?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Serve(args) => serve(args, on_idle),
+        Command::Serve(args) => serve(args, on_idle, None),
+        Command::Record(args) => {
+            if args.serve.proxy.is_none() {
+                anyhow::bail!("record needs the backend: --proxy http://host:port");
+            }
+            serve(args.serve, on_idle, Some(args.out))
+        }
         Command::Verify(args) => verify_command(args),
     }
 }
 
-fn serve(args: ServeArgs, on_idle: Option<fn()>) -> anyhow::Result<ExitCode> {
+/// `serve`, or with `record` (the draft's path) `record`: with no SPEC,
+/// an empty contract (everything is proxied and recorded).
+fn serve(
+    args: ServeArgs,
+    on_idle: Option<fn()>,
+    record: Option<std::path::PathBuf>,
+) -> anyhow::Result<ExitCode> {
     let admin_prefix = (!args.no_admin).then(|| {
         let p = args.admin_prefix.trim_end_matches('/');
         if p.starts_with('/') {
@@ -392,12 +429,16 @@ fn serve(args: ServeArgs, on_idle: Option<fn()>) -> anyhow::Result<ExitCode> {
         }
     });
     let mut err = std::io::stderr().lock();
-    let prepared = server::prepare_with(
-        &args.specs,
-        args.strict,
-        admin_prefix.as_deref(),
-        load::SpecLimits::with_max_spec_size(args.max_spec_size),
-    );
+    let prepared = if record.is_some() && args.specs.is_empty() {
+        Ok(server::Startup::empty())
+    } else {
+        server::prepare_with(
+            &args.specs,
+            args.strict,
+            admin_prefix.as_deref(),
+            load::SpecLimits::with_max_spec_size(args.max_spec_size),
+        )
+    };
     let diagnostics = match &prepared {
         Ok(startup) => &startup.diagnostics[..],
         Err(e) => e.diagnostics(),
@@ -445,7 +486,10 @@ fn serve(args: ServeArgs, on_idle: Option<fn()>) -> anyhow::Result<ExitCode> {
     // A bad backend URL is an error before the banner too.
     let proxy = match &args.proxy {
         Some(url) => {
-            Some(server::ProxyConfig::new(url, args.proxy_all).map_err(anyhow::Error::msg)?)
+            let mut proxy =
+                server::ProxyConfig::new(url, args.proxy_all).map_err(anyhow::Error::msg)?;
+            proxy.record = record.clone();
+            Some(proxy)
         }
         None => None,
     };
@@ -520,7 +564,9 @@ fn serve(args: ServeArgs, on_idle: Option<fn()>) -> anyhow::Result<ExitCode> {
     }
     // Reloads run on their own thread, off the request path.
     let _watcher = if args.no_watch || embedded {
-        let why = if embedded {
+        let why = if embedded && record.is_some() {
+            "no spec: every request goes to the backend and is recorded"
+        } else if embedded {
             "the built-in spec"
         } else {
             "--no-watch"

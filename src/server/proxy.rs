@@ -31,6 +31,9 @@ pub struct ProxyConfig {
     pub target: String,
     /// Send documented requests to the backend too (`--proxy-all`).
     pub all: bool,
+    /// Write what the contract does not document to this file as an API
+    /// Blueprint draft (`apib-mock record --out`).
+    pub record: Option<std::path::PathBuf>,
 }
 
 impl ProxyConfig {
@@ -55,6 +58,7 @@ impl ProxyConfig {
         Ok(ProxyConfig {
             target: target.trim_end_matches('/').to_string(),
             all,
+            record: None,
         })
     }
 }
@@ -75,6 +79,8 @@ pub(crate) struct BackendBody(pub Arc<Mutex<Option<Incoming>>>);
 pub(crate) struct Proxy {
     pub config: ProxyConfig,
     client: Client<HttpConnector, Full<Bytes>>,
+    /// With `record`: the draft being recorded.
+    pub recorder: Option<super::recorder::Recorder>,
 }
 
 /// Why the backend gave no answer.
@@ -106,6 +112,7 @@ fn hop_by_hop(name: &HeaderName) -> bool {
 impl Proxy {
     pub(crate) fn new(config: ProxyConfig) -> Self {
         Proxy {
+            recorder: config.record.clone().map(super::recorder::Recorder::new),
             config,
             client: Client::builder(TokioExecutor::new()).build_http(),
         }

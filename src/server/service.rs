@@ -349,7 +349,8 @@ async fn through_proxy(
     let forwarded = proxy
         .forward(head.method, target, &headers, bytes.clone())
         .await;
-    let seen = state.journal.enabled().then(|| Seen {
+    // Kept for the recorder too (`finish` drops it without a journal).
+    let seen = Some(Seen {
         headers,
         body: bytes,
     });
@@ -393,6 +394,28 @@ async fn through_proxy(
                         &body,
                     );
                     (Backend::Whole(parts, body), found)
+                }
+                Err(why) => {
+                    let answer = miss(Problem::ProxyFailed, why, json!({}));
+                    return finish(state, &contract, answer, head, started, seen);
+                }
+            }
+        }
+        // Recording: the answer is kept (read whole, bounded) and sent.
+        None if proxy.recorder.is_some() => {
+            match super::proxy::read_whole(res, state.config.max_body).await {
+                Ok((parts, body)) => {
+                    if let (Some(recorder), Some(seen)) = (&proxy.recorder, &seen) {
+                        recorder.record(
+                            head.method,
+                            target,
+                            &seen.headers,
+                            &seen.body,
+                            &parts,
+                            &body,
+                        );
+                    }
+                    (Backend::Whole(parts, body), Vec::new())
                 }
                 Err(why) => {
                     let answer = miss(Problem::ProxyFailed, why, json!({}));

@@ -51,6 +51,18 @@ pub enum StartupError {
     },
 }
 
+impl Startup {
+    /// No contract at all (`record` with no SPEC: every request goes to
+    /// the backend); nothing to watch.
+    pub(crate) fn empty() -> Startup {
+        Startup {
+            live: LiveContract::fixed(Arc::new(Contract::default())),
+            diagnostics: Vec::new(),
+            embedded: true,
+        }
+    }
+}
+
 impl StartupError {
     /// The diagnostics of the specs, to show with the error (none when a
     /// spec could not be read).

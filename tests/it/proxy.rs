@@ -242,3 +242,89 @@ async fn an_unreachable_backend_is_a_502_problem() {
     assert!(ProxyConfig::new("https://example.com", false).is_err());
     assert!(ProxyConfig::new("localhost:8080", false).is_err());
 }
+
+/// `apib-mock record` (the binary) against the backend: the draft holds
+/// what was not documented, `check` accepts it, and `serve` answers from
+/// it what the backend answered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn record_writes_a_draft_that_check_accepts_and_serve_answers() {
+    use std::io::BufRead as _;
+    let backend = backend().await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let draft = dir.path().join("draft.apib");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_apib-mock"))
+        .args(["record", "--proxy", &backend.url, "--out"])
+        .arg(&draft)
+        .args(["--port", "0", "--log-format", "off"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("record starts");
+    let mut lines = std::io::BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let first = lines.next().expect("a line").expect("text");
+    let base = first
+        .strip_prefix("apib-mock: listening on ")
+        .unwrap_or_else(|| panic!("{first}"))
+        .to_string();
+    let client = reqwest::Client::new();
+    let answers = [
+        client
+            .get(format!("{base}/orders/1042?status=open"))
+            .header("X-Custom", "c")
+            .header("Authorization", "Bearer secret")
+            .send(),
+        client
+            .post(format!("{base}/orders"))
+            .json(&json!({"item": "tea", "qty": 2}))
+            .send(),
+        client.get(format!("{base}/orders/1043")).send(),
+    ];
+    let mut bodies = Vec::new();
+    for answer in answers {
+        let res = answer.await.expect("answered");
+        assert_eq!(res.headers()["apib-mock-match"], "proxied");
+        bodies.push(res.json::<Value>().await.expect("JSON"));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+
+    // The draft: one resource per inferred template, credentials left out.
+    let text = std::fs::read_to_string(&draft).expect("the draft is written");
+    assert!(text.contains("## Order [/orders/{id}{?status}]"), "{text}");
+    assert!(text.contains("+ id: `1042` (string, required)"), "{text}");
+    assert!(text.contains("## Orders [/orders]"), "{text}");
+    assert!(text.contains("### POST orders [POST]"), "{text}");
+    assert!(text.contains("x-custom: c"), "{text}");
+    assert!(!text.contains("secret"), "credentials stay out: {text}");
+    assert_eq!(text.matches("### GET order [GET]").count(), 1, "{text}");
+
+    let check = crate::support::run(&["check", draft.to_str().expect("utf-8")]);
+    assert!(check.status.success(), "{}", crate::support::stderr(&check));
+
+    // Served, the draft answers what the backend answered.
+    let startup = apib_mock::prepare(&[draft.display().to_string()], false, Some("/__mock"))
+        .expect("the draft serves");
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let server =
+        apib_mock::RunningServer::start_live(listener, startup.live, ServeConfig::default())
+            .expect("starts");
+    let res = client
+        .get(server.url("/orders/1042?status=open"))
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(res.status(), 201);
+    assert!(res.headers().get("apib-mock-transaction").is_some());
+    let served: Value = res.json().await.expect("JSON");
+    assert_eq!(served, bodies[0]);
+    let created: Value = client
+        .post(server.url("/orders"))
+        .json(&json!({"item": "tea", "qty": 2}))
+        .send()
+        .await
+        .expect("answered")
+        .json()
+        .await
+        .expect("JSON");
+    assert_eq!(created, bodies[1]);
+}

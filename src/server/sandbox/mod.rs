@@ -32,6 +32,7 @@ use crate::contract::collections::{self, Answer, Collection, Collections, Role, 
 use crate::contract::{CompiledTransaction, Contract};
 use crate::matching::RecordedRequest;
 use ids::Rng;
+pub(crate) use persist::write_atomically;
 
 /// Says what the sandbox did, on each of its answers.
 pub(crate) const STATE_HEADER: HeaderName = HeaderName::from_static("apib-mock-state");

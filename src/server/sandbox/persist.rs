@@ -109,7 +109,7 @@ pub(super) fn render(store: &Store) -> Vec<u8> {
 }
 
 /// Writes `bytes` to `path` atomically.
-fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let mut name = path.file_name().unwrap_or_default().to_os_string();
     name.push(".tmp");
     let temporary = path.with_file_name(name);
