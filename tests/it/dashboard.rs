@@ -21,6 +21,9 @@ const CHROMIUM: &str = "/usr/bin/chromium";
 /// A ChromeDriver process and one browser session; both end when dropped.
 struct Browser {
     driver: Child,
+    /// The browser's profile: its processes are found by it and stopped
+    /// when the test ends, however it ends.
+    profile: tempfile::TempDir,
     base: String,
     session: String,
     http: reqwest::Client,
@@ -59,12 +62,14 @@ impl Browser {
             assert!(Instant::now() < deadline, "chromedriver did not get ready");
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
+        let profile = tempfile::tempdir().expect("a profile directory");
         let caps = json!({"capabilities": {"alwaysMatch": {
             "browserName": "chrome",
             "goog:chromeOptions": {
                 "binary": CHROMIUM,
                 "args": ["--headless=new", "--no-sandbox", "--disable-gpu",
-                         "--disable-dev-shm-usage", "--window-size=1280,800"]
+                         "--disable-dev-shm-usage", "--window-size=1280,800",
+                         format!("--user-data-dir={}", profile.path().display())]
             }
         }}});
         let res: Value = http
@@ -82,6 +87,7 @@ impl Browser {
             .to_string();
         Some(Browser {
             driver,
+            profile,
             base,
             session,
             http,
@@ -154,6 +160,11 @@ impl Browser {
 
 impl Drop for Browser {
     fn drop(&mut self) {
+        // The browser outlives a killed driver: its processes go first.
+        let _ = Command::new("pkill")
+            .arg("-f")
+            .arg(self.profile.path())
+            .status();
         let _ = self.driver.kill();
         let _ = self.driver.wait();
     }
