@@ -16,7 +16,8 @@ pub fn infer(examples: &[&Value]) -> Option<Value> {
     Some(infer_values(examples))
 }
 
-fn type_name(v: &Value) -> &'static str {
+/// The JSON type of `v`, as JSON Schema names it.
+pub(crate) fn type_name(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
         Value::Bool(_) => "boolean",

@@ -242,11 +242,18 @@ pub(crate) fn is_token(given: &str, token: &str) -> bool {
     same_secret(given.trim(), token)
 }
 
-fn page(text: &'static str, media_type: &'static str) -> Response<Full<Bytes>> {
-    let mut res = Response::new(Full::new(Bytes::from_static(text.as_bytes())));
+/// An answer of the admin API: `body` of `media_type`, never cached.
+fn typed(body: Bytes, media_type: &'static str) -> Response<Full<Bytes>> {
+    let mut res = Response::new(Full::new(body));
     let h = res.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(media_type));
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res
+}
+
+fn page(text: &'static str, media_type: &'static str) -> Response<Full<Bytes>> {
+    let mut res = typed(Bytes::from_static(text.as_bytes()), media_type);
+    let h = res.headers_mut();
     h.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(PAGE_POLICY),
@@ -264,15 +271,8 @@ fn page(text: &'static str, media_type: &'static str) -> Response<Full<Bytes>> {
 
 /// `GET /events`: server-sent events (see `server::events`).
 fn events(state: &State) -> Response<Full<Bytes>> {
-    let stream = state.events.subscribe();
-    let mut res = Response::new(Full::new(Bytes::new()));
-    res.extensions_mut().insert(stream);
-    let h = res.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/event-stream"),
-    );
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    let mut res = typed(Bytes::new(), "text/event-stream");
+    res.extensions_mut().insert(state.events.subscribe());
     res
 }
 
@@ -322,11 +322,8 @@ fn request_detail(state: &State, contract: &Contract, id: u64) -> Response<Full<
         .as_ref()
         .map(|r| crate::matching::explain(contract, r))
         .unwrap_or_default();
-    let closest: Vec<Value> = if candidates.is_empty() {
-        crate::matching::closest_routes(contract, path)
-            .into_iter()
-            .map(|e| json!({"method": e.method.as_str(), "uri_template": e.template, "example_uri": e.example_uri, "name": e.label}))
-            .collect()
+    let closest = if candidates.is_empty() {
+        super::problem::closest(contract, path)
     } else {
         Vec::new()
     };
@@ -386,14 +383,8 @@ fn to_vec(v: &impl serde::Serialize) -> Vec<u8> {
 }
 
 fn json_response(status: StatusCode, body: Vec<u8>) -> Response<Full<Bytes>> {
-    let mut res = Response::new(Full::new(Bytes::from(body)));
+    let mut res = typed(Bytes::from(body), "application/json");
     *res.status_mut() = status;
-    let h = res.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     res
 }
 

@@ -174,3 +174,19 @@ impl Problem {
         res
     }
 }
+
+/// The documented routes closest to `path`, as a miss (and the
+/// dashboard's view of one) lists them.
+pub(crate) fn closest(contract: &crate::contract::Contract, path: &str) -> Vec<Value> {
+    crate::matching::closest_routes(contract, path)
+        .into_iter()
+        .map(|e| {
+            serde_json::json!({
+                "method": e.method.as_str(),
+                "uri_template": e.template,
+                "example_uri": e.example_uri,
+                "name": e.label,
+            })
+        })
+        .collect()
+}

@@ -906,10 +906,7 @@ fn answer(
             }
         }
         MatchOutcome::NoRoute => {
-            let closest: Vec<_> = crate::matching::closest_routes(contract, uri.path())
-                .into_iter()
-                .map(|e| json!({"method": e.method.as_str(), "uri_template": e.template, "example_uri": e.example_uri, "name": e.label}))
-                .collect();
+            let closest = super::problem::closest(contract, uri.path());
             miss(
                 Problem::NoRoute,
                 format!(

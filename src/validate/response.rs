@@ -8,6 +8,7 @@
 use serde_json::Value;
 
 use super::Violation;
+use crate::contract::infer::type_name;
 use crate::contract::{Contract, essence};
 
 /// Every way an answer (`status`, `content_type`, `body`) to a request of
@@ -95,17 +96,6 @@ pub fn check_response(
     out
 }
 
-fn kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "boolean",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
-    }
-}
-
 /// Reports each documented member missing or of another JSON type (a
 /// documented `null` accepts anything; arrays are compared by their first
 /// documented item).
@@ -124,7 +114,7 @@ fn shape_diff(
                 pointer.push_str(&k.replace('~', "~0").replace('/', "~1"));
                 match a.get(k) {
                     Some(av) => shape_diff(ev, av, pointer, report),
-                    None => report(pointer.clone(), kind(ev).into(), "missing".into()),
+                    None => report(pointer.clone(), type_name(ev).into(), "missing".into()),
                 }
                 pointer.truncate(len);
             }
@@ -139,8 +129,8 @@ fn shape_diff(
                 }
             }
         }
-        (e, a) if kind(e) != kind(a) => {
-            report(pointer.clone(), kind(e).into(), kind(a).into());
+        (e, a) if type_name(e) != type_name(a) => {
+            report(pointer.clone(), type_name(e).into(), type_name(a).into());
         }
         _ => {}
     }
