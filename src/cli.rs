@@ -180,6 +180,10 @@ pub struct ServeArgs {
     /// (`Apib-Mock-Violations`, and the journal).
     #[arg(long, requires = "proxy")]
     pub proxy_all: bool,
+    /// For an https:// --proxy: trust this PEM file's certificates too
+    /// (a staging CA, or a self-signed certificate).
+    #[arg(long, requires = "proxy", value_name = "FILE")]
+    pub proxy_ca_cert: Option<std::path::PathBuf>,
     /// Serve HTTPS with this certificate chain (PEM; with --tls-key).
     #[arg(long, requires = "tls_key")]
     pub tls_cert: Option<std::path::PathBuf>,
@@ -489,6 +493,8 @@ fn serve(
             let mut proxy =
                 server::ProxyConfig::new(url, args.proxy_all).map_err(anyhow::Error::msg)?;
             proxy.record = record.clone();
+            proxy.ca_cert = args.proxy_ca_cert.clone();
+            server::check_proxy(&proxy).map_err(anyhow::Error::msg)?;
             Some(proxy)
         }
         None => None,

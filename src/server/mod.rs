@@ -39,6 +39,8 @@ pub use network::{Delay, DelayRule, NetworkConfig};
 #[cfg(feature = "cli")]
 pub(crate) use network::{parse_rate, parse_share};
 pub use proxy::ProxyConfig;
+#[cfg(feature = "cli")]
+pub(crate) use proxy::check as check_proxy;
 pub use sandbox::SandboxConfig;
 pub use service::ServeConfig;
 pub use startup::{Startup, StartupError, prepare, prepare_with};

@@ -27,13 +27,17 @@ use hyper_util::rt::TokioExecutor;
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ProxyConfig {
-    /// The backend: `http://host:port`, optionally with a base path.
+    /// The backend: `http://host:port` or `https://...`, optionally with
+    /// a base path.
     pub target: String,
     /// Send documented requests to the backend too (`--proxy-all`).
     pub all: bool,
     /// Write what the contract does not document to this file as an API
     /// Blueprint draft (`apib-mock record --out`).
     pub record: Option<std::path::PathBuf>,
+    /// For an `https://` backend: trust this PEM file's certificates too
+    /// (the system's roots are always trusted).
+    pub ca_cert: Option<std::path::PathBuf>,
 }
 
 impl ProxyConfig {
@@ -45,9 +49,11 @@ impl ProxyConfig {
             .map_err(|e| format!("`{target}` is not a URL: {e}"))?;
         match uri.scheme_str() {
             Some("http") => {}
+            #[cfg(feature = "tls")]
+            Some("https") => {}
             Some(other) => {
                 return Err(format!(
-                    "`{target}`: the proxy speaks http:// (not {other}://) for now"
+                    "`{target}`: the backend is http:// or https://, not {other}://"
                 ));
             }
             None => return Err(format!("`{target}`: give http://host:port")),
@@ -59,8 +65,16 @@ impl ProxyConfig {
             target: target.trim_end_matches('/').to_string(),
             all,
             record: None,
+            ca_cert: None,
         })
     }
+}
+
+/// Whether `config` makes a proxy (its certificate file read), for the
+/// command line to say before it starts.
+#[cfg(feature = "cli")]
+pub(crate) fn check(config: &ProxyConfig) -> Result<(), String> {
+    Proxy::new(config.clone()).map(drop)
 }
 
 /// How long the backend may take to start answering.
@@ -74,11 +88,17 @@ pub(crate) const PROXIED: HeaderValue = HeaderValue::from_static("proxied");
 #[derive(Debug, Clone)]
 pub(crate) struct BackendBody(pub Arc<Mutex<Option<Incoming>>>);
 
+/// What the proxy connects with: TLS when built with it.
+#[cfg(feature = "tls")]
+type Connector = hyper_rustls::HttpsConnector<HttpConnector>;
+#[cfg(not(feature = "tls"))]
+type Connector = HttpConnector;
+
 /// The proxy of a server: the backend and a pooled client.
 #[derive(Debug)]
 pub(crate) struct Proxy {
     pub config: ProxyConfig,
-    client: Client<HttpConnector, Full<Bytes>>,
+    client: Client<Connector, Full<Bytes>>,
     /// With `record`: the draft being recorded.
     pub recorder: Option<super::recorder::Recorder>,
 }
@@ -110,12 +130,18 @@ fn hop_by_hop(name: &HeaderName) -> bool {
 }
 
 impl Proxy {
-    pub(crate) fn new(config: ProxyConfig) -> Self {
-        Proxy {
+    /// The proxy of `config`; an error names a certificate that cannot be
+    /// used.
+    pub(crate) fn new(config: ProxyConfig) -> Result<Self, String> {
+        #[cfg(feature = "tls")]
+        let connector = super::tls::connector(config.ca_cert.as_deref())?;
+        #[cfg(not(feature = "tls"))]
+        let connector = HttpConnector::new();
+        Ok(Proxy {
             recorder: config.record.clone().map(super::recorder::Recorder::new),
             config,
-            client: Client::builder(TokioExecutor::new()).build_http(),
-        }
+            client: Client::builder(TokioExecutor::new()).build(connector),
+        })
     }
 
     /// Sends the request to the backend; its answer's head, with the body

@@ -151,7 +151,13 @@ impl State {
         Arc::new(State {
             sandbox,
             events: super::events::Events::new(),
-            proxy: config.proxy.clone().map(super::proxy::Proxy::new),
+            // Checked by the caller (`serve` reads the certificate before
+            // it starts); one that cannot be read now means no proxy, said.
+            proxy: config.proxy.clone().and_then(|p| {
+                super::proxy::Proxy::new(p)
+                    .map_err(|e| eprintln!("apib-mock: the proxy cannot start: {e}"))
+                    .ok()
+            }),
             live,
             log: RequestLog::start(config.log),
             journal: Journal::new(config.journal_size, config.journal_bytes),

@@ -54,6 +54,7 @@ pub enum StartupError {
 impl Startup {
     /// No contract at all (`record` with no SPEC: every request goes to
     /// the backend); nothing to watch.
+    #[cfg(feature = "cli")]
     pub(crate) fn empty() -> Startup {
         Startup {
             live: LiveContract::fixed(Arc::new(Contract::default())),

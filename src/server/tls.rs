@@ -64,6 +64,45 @@ pub(crate) fn acceptor(identity: &TlsIdentity) -> std::io::Result<tokio_rustls::
     Ok(tokio_rustls::TlsAcceptor::from(Arc::new(config)))
 }
 
+/// The client side, for `--proxy https://...`: HTTP/1.1 over rustls,
+/// trusting the system's roots and, with `ca_cert`, that PEM file's
+/// certificates (a staging server's own CA, or a self-signed one).
+pub(crate) fn connector(
+    ca_cert: Option<&std::path::Path>,
+) -> Result<hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>, String>
+{
+    let mut roots = rustls::RootCertStore::empty();
+    // A store that cannot be read leaves only `ca_cert`.
+    for cert in rustls_native_certs::load_native_certs().certs {
+        let _ = roots.add(cert);
+    }
+    if let Some(path) = ca_cert {
+        let shown = path.display();
+        let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(path)
+            .map_err(|e| format!("--proxy-ca-cert {shown}: {e}"))?
+            .collect::<Result<_, _>>()
+            .map_err(|e| format!("--proxy-ca-cert {shown}: {e}"))?;
+        if certs.is_empty() {
+            return Err(format!("--proxy-ca-cert {shown}: no PEM certificate in it"));
+        }
+        for cert in certs {
+            roots
+                .add(cert)
+                .map_err(|e| format!("--proxy-ca-cert {shown}: {e}"))?;
+        }
+    }
+    let config = rustls::ClientConfig::builder_with_provider(Arc::new(ring_provider()))
+        .with_safe_default_protocol_versions()
+        .map_err(|e| format!("TLS: {e}"))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(hyper_rustls::HttpsConnectorBuilder::new()
+        .with_tls_config(config)
+        .https_or_http()
+        .enable_http1()
+        .build())
+}
+
 /// rustls with ring: no OpenSSL, and no cmake (which aws-lc-rs needs) on
 /// a machine that has only the Rust toolchain and a C compiler. rustls
 /// deprecates it for lacking post-quantum key exchange, which a local

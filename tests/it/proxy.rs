@@ -239,7 +239,7 @@ async fn an_unreachable_backend_is_a_502_problem() {
         .await
         .expect("answered");
     crate::support::problem(res, 502, "proxy-failed").await;
-    assert!(ProxyConfig::new("https://example.com", false).is_err());
+    assert!(ProxyConfig::new("ftp://example.com", false).is_err());
     assert!(ProxyConfig::new("localhost:8080", false).is_err());
 }
 
@@ -327,4 +327,52 @@ async fn record_writes_a_draft_that_check_accepts_and_serve_answers() {
         .await
         .expect("JSON");
     assert_eq!(created, bodies[1]);
+}
+
+/// An `https://` backend (the mock itself, serving HTTPS with a
+/// self-signed certificate): trusted with `ca_cert`, refused without.
+#[tokio::test]
+async fn an_https_backend_is_trusted_by_its_certificate() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let made = rcgen::generate_simple_self_signed(vec!["localhost".into(), "127.0.0.1".into()])
+        .expect("a certificate");
+    let cert = dir.path().join("cert.pem");
+    let key = dir.path().join("key.pem");
+    std::fs::write(&cert, made.cert.pem()).expect("written");
+    std::fs::write(&key, made.signing_key.serialize_pem()).expect("written");
+    let mut tls = ServeConfig::default();
+    tls.tls = Some(apib_mock::TlsIdentity::new(&cert, &key));
+    let backend = TestServer::with_config("fixtures/sandbox/notes.apib", tls);
+    let https = backend.url("");
+    assert!(https.starts_with("https://"));
+
+    let mut config = ServeConfig::default();
+    let mut proxy = ProxyConfig::new(&https, false).expect("an https backend");
+    proxy.ca_cert = Some(cert.clone());
+    config.proxy = Some(proxy);
+    let server = TestServer::with_config("specs/retailers.apib", config);
+    let res = reqwest::get(server.url("/notes/1"))
+        .await
+        .expect("answered");
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["apib-mock-match"], "proxied");
+    assert_eq!(
+        res.headers()["apib-mock-transaction"],
+        "Note > Read a note > #1"
+    );
+
+    // Without the certificate the backend is not trusted: no answer from it.
+    let mut config = ServeConfig::default();
+    config.proxy = Some(ProxyConfig::new(&https, false).expect("an https backend"));
+    let untrusting = TestServer::with_config("specs/retailers.apib", config);
+    let res = reqwest::get(untrusting.url("/notes/1"))
+        .await
+        .expect("answered");
+    let doc = crate::support::problem(res, 502, "proxy-failed").await;
+    assert!(
+        doc["detail"]
+            .as_str()
+            .is_some_and(|d| d.to_lowercase().contains("certificate")),
+        "{doc}"
+    );
 }
