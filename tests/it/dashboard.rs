@@ -404,6 +404,26 @@ async fn the_dashboard_in_a_browser() {
     );
     browser.screenshot("dashboard-coverage.png").await;
 
+    // A narrow window: the views stack, nothing runs off to the side.
+    browser
+        .command(
+            reqwest::Method::POST,
+            "/window/rect",
+            json!({"width": 480, "height": 800}),
+        )
+        .await;
+    browser
+        .eval("document.getElementById('tab-requests').click()")
+        .await;
+    let (fits, _) = browser
+        .until(
+            "return window.innerWidth < 600 && document.documentElement.scrollWidth <= window.innerWidth",
+            Duration::from_secs(5),
+        )
+        .await;
+    assert_eq!(fits, true);
+    browser.screenshot("dashboard-narrow.png").await;
+
     // The page's own requests (a favicon included) are never misses.
     let misses: Value = client
         .get(mock.server.url("/__mock/requests?unmatched=true"))
