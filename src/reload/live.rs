@@ -69,6 +69,9 @@ struct State {
     limits: load::SpecLimits,
     /// Warnings of the specs served: a save with more is held back.
     warnings: usize,
+    /// The warnings themselves (the first [`SHOWN_WARNINGS`]), for
+    /// `/__mock/status`.
+    warning_list: Vec<Diagnostic>,
     files: Vec<PathBuf>,
     fingerprint: u64,
     loaded_at: SystemTime,
@@ -95,6 +98,7 @@ impl State {
             specs,
             limits: load::SpecLimits::default(),
             warnings: 0,
+            warning_list: Vec::new(),
             files,
             fingerprint,
             loaded_at: SystemTime::now(),
@@ -190,6 +194,7 @@ impl LiveContract {
         let mut state = State::fresh(specs, loaded.files.clone(), loaded.fingerprint);
         state.limits = limits;
         state.warnings = warning_count(loaded);
+        state.warning_list = shown_warnings(&loaded.diagnostics);
         contract.share_counters(&mut state.counters);
         Self::with_state(Arc::new(contract), state)
     }
@@ -441,6 +446,7 @@ impl LiveContract {
         state.last_reload = Some(record.clone());
         let mut warnings = loaded.diagnostics;
         warnings.extend(compile_warnings);
+        state.warning_list = shown_warnings(&warnings);
         Built::Served(Outcome::Reloaded {
             record,
             transactions,
@@ -467,6 +473,7 @@ impl LiveContract {
             failed_reloads: state.failed_reloads,
             last_reload: state.last_reload.as_ref(),
             last_error: state.last_error.as_ref(),
+            warnings: &state.warning_list,
         };
         serde_json::to_vec_pretty(&status).unwrap_or_default()
     }
@@ -490,6 +497,20 @@ struct Status<'a> {
     failed_reloads: u64,
     last_reload: Option<&'a ReloadRecord>,
     last_error: Option<&'a ErrorRecord>,
+    /// The served specs' warnings (the first [`SHOWN_WARNINGS`]).
+    warnings: &'a [Diagnostic],
+}
+
+/// Warnings `/__mock/status` lists at most.
+const SHOWN_WARNINGS: usize = 200;
+
+fn shown_warnings(diagnostics: &[Diagnostic]) -> Vec<Diagnostic> {
+    diagnostics
+        .iter()
+        .filter(|d| !d.is_error())
+        .take(SHOWN_WARNINGS)
+        .cloned()
+        .collect()
 }
 
 fn refusal(message: &str, diagnostics: Vec<Diagnostic>) -> ErrorRecord {

@@ -613,3 +613,34 @@ async fn with_a_token_the_page_loads_and_its_stream_takes_the_token_in_its_query
         "only the stream takes it in its query"
     );
 }
+
+#[tokio::test]
+async fn the_status_lists_the_served_specs_warnings() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let spec = dir.path().join("api.apib");
+    std::fs::write(
+        &spec,
+        "# API\n## Things [/things{?since}]\n### List [GET]\n+ Response 200 (text/plain)\n\n        ok\n",
+    )
+    .expect("written");
+    let startup =
+        apib_mock::prepare(&[spec.display().to_string()], false, Some("/__mock")).expect("serves");
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let server =
+        RunningServer::start_live(listener, startup.live, ServeConfig::default()).expect("starts");
+    let status: Value = reqwest::get(server.url("/__mock/status"))
+        .await
+        .expect("answered")
+        .json()
+        .await
+        .expect("JSON");
+    let warnings = status["warnings"].as_array().expect("a list");
+    assert_eq!(warnings.len(), 1, "{status}");
+    assert_eq!(warnings[0]["line"], 3, "{status}");
+    assert!(
+        warnings[0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("since")),
+        "{status}"
+    );
+}

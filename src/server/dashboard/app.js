@@ -247,6 +247,12 @@ async function loadStatus() {
     el("dt", {}, "last reload"), el("dd", {}, last ? last.at + " (" + last.millis.toFixed(1) + " ms): " +
       last.added.length + " added, " + last.removed.length + " removed, " + last.changed.length + " changed" +
       (last.notes && last.notes.length ? "; " + last.notes.join("; ") : "") : "none")));
+  const warnings = s.warnings || [];
+  replace(document.getElementById("spec-warnings"), warnings.length
+    ? [el("h2", {}, warnings.length + " warning" + (warnings.length === 1 ? "" : "s")),
+       el("ul", { class: "diagnostics" }, warnings.map((d) =>
+         el("li", { class: "mono" }, d.file + ":" + d.line + ":" + d.column + ": " + d.severity + ": " + d.message)))]
+    : []);
   const box = document.getElementById("spec-error");
   if (!s.last_error) { replace(box); return; }
   const e = s.last_error;
