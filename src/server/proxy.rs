@@ -5,16 +5,18 @@
 //! contract (`validate::check_response`), which makes the mock a
 //! validation proxy in front of a real server.
 //!
-//! The request body was read whole (bounded by `--max-body`, like every
-//! body); the backend's answer streams back as it comes, holding nothing,
-//! unless strict mode must read it whole to check it (then bounded by
-//! `--max-body` too). Hop-by-hop headers are not forwarded; `Host` names
-//! the backend.
+//! A request with no documented route streams to the backend as it
+//! arrives (cut past `--max-body`); a documented one (`--proxy-all`) was
+//! read whole to be matched, bounded like every body. The backend's answer
+//! streams back as it comes, holding nothing, unless strict mode must read
+//! it whole to check it or `record` keeps it (then bounded by `--max-body`
+//! too). Hop-by-hop headers are not forwarded; `Host` names the backend.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
+use http_body_util::combinators::UnsyncBoxBody;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use hyper::header::{self, HeaderMap, HeaderName, HeaderValue};
@@ -88,6 +90,27 @@ pub(crate) const PROXIED: HeaderValue = HeaderValue::from_static("proxied");
 #[derive(Debug, Clone)]
 pub(crate) struct BackendBody(pub Arc<Mutex<Option<Incoming>>>);
 
+/// A request body on its way to the backend: a body read whole, or one
+/// streamed as it comes.
+pub(crate) type ProxyBody = UnsyncBoxBody<Bytes, Box<dyn std::error::Error + Send + Sync>>;
+
+/// A body read whole, to send.
+pub(crate) fn whole(bytes: Bytes) -> ProxyBody {
+    Full::new(bytes)
+        .map_err(|never| match never {})
+        .boxed_unsync()
+}
+
+/// A body sent to the backend as it arrives, cut (the request fails) past
+/// `max` bytes.
+pub(crate) fn streamed<B>(body: B, max: usize) -> ProxyBody
+where
+    B: hyper::body::Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    Limited::new(body, max).boxed_unsync()
+}
+
 /// What the proxy connects with: TLS when built with it.
 #[cfg(feature = "tls")]
 type Connector = hyper_rustls::HttpsConnector<HttpConnector>;
@@ -98,7 +121,7 @@ type Connector = HttpConnector;
 #[derive(Debug)]
 pub(crate) struct Proxy {
     pub config: ProxyConfig,
-    client: Client<Connector, Full<Bytes>>,
+    client: Client<Connector, ProxyBody>,
     /// With `record`: the draft being recorded.
     pub recorder: Option<super::recorder::Recorder>,
 }
@@ -151,7 +174,7 @@ impl Proxy {
         method: &Method,
         target: &str,
         headers: &HeaderMap,
-        body: Bytes,
+        body: ProxyBody,
     ) -> Result<Response<Incoming>, Failure> {
         let uri = format!("{}{target}", self.config.target);
         let mut req = Request::builder().method(method.clone()).uri(&uri);
@@ -164,7 +187,7 @@ impl Proxy {
             h.insert(header::VIA, HeaderValue::from_static("1.1 apib-mock"));
         }
         let req = req
-            .body(Full::new(body))
+            .body(body)
             .map_err(|e| Failure::Unreachable(e.to_string()))?;
         match tokio::time::timeout(BACKEND_TIMEOUT, self.client.request(req)).await {
             Err(_) => Err(Failure::TimedOut),

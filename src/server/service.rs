@@ -205,7 +205,7 @@ impl State {
 /// made.
 pub(crate) async fn handle<B>(state: &State, req: Request<B>) -> (Response<Full<Bytes>>, Instant)
 where
-    B: Body<Data = Bytes>,
+    B: Body<Data = Bytes> + Send + 'static,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
     let started = Instant::now();
@@ -254,6 +254,17 @@ where
         return finish(state, &contract, (res, Answer::Admin), &head, started, None);
     }
 
+    // `--proxy` and a request the contract has no route for: its body
+    // goes to the backend as it comes (unless recording, which keeps it).
+    if let Some(proxy) = &state.proxy
+        && proxy.recorder.is_none()
+        && !has_route(&state.live.guard(), &method, uri.path())
+    {
+        return Box::pin(stream_to_backend(
+            state, proxy, headers, body, &head, started,
+        ))
+        .await;
+    }
     let body = read_body(state, body, started).await;
     if let Some(proxy) = &state.proxy {
         return Box::pin(through_proxy(state, proxy, headers, body, &head, started)).await;
@@ -318,6 +329,83 @@ fn respond(
     }
 }
 
+/// Whether the contract documents `method` on `path` (`HEAD` where it
+/// documents `GET`); a path that cannot be decoded counts as documented
+/// (the mock answers its `400`).
+fn has_route(contract: &Contract, method: &Method, path: &str) -> bool {
+    let Some(decoded) = crate::contract::path_pattern::DecodedPath::new(path) else {
+        return true;
+    };
+    let allowed = allowed_methods(contract, &decoded.segments());
+    allowed.contains(method) || (*method == Method::HEAD && allowed.contains(&Method::GET))
+}
+
+/// A request with no documented route, straight to the backend: its body
+/// streams there as it arrives (cut past `--max-body`; a declared length
+/// past it is refused at once), the answer streams back. The journal
+/// keeps its head, not its body.
+async fn stream_to_backend<B>(
+    state: &State,
+    proxy: &super::proxy::Proxy,
+    headers: hyper::HeaderMap,
+    body: B,
+    head: &Head<'_>,
+    started: Instant,
+) -> (Response<Full<Bytes>>, Instant)
+where
+    B: Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let contract = state.live.contract();
+    if body
+        .size_hint()
+        .exact()
+        .is_some_and(|n| n > state.config.max_body as u64)
+    {
+        let seen = Some(Seen {
+            headers,
+            body: Bytes::new(),
+        });
+        return finish(state, &contract, too_large(state), head, started, seen);
+    }
+    let target = head.uri.path_and_query().map_or("/", |p| p.as_str());
+    let body = super::proxy::streamed(body, state.config.max_body);
+    let forwarded = proxy.forward(head.method, target, &headers, body).await;
+    let seen = Some(Seen {
+        headers,
+        body: Bytes::new(),
+    });
+    let answer = match forwarded {
+        Ok(res) => (
+            super::proxy::answer(super::proxy::Backend::Streamed(res)),
+            Answer::Proxied {
+                violations: Vec::new(),
+            },
+        ),
+        Err(failure) => proxy_failure(proxy, failure),
+    };
+    finish(state, &contract, answer, head, started, seen)
+}
+
+/// The problem a backend's failure is answered with.
+fn proxy_failure(
+    proxy: &super::proxy::Proxy,
+    failure: super::proxy::Failure,
+) -> (Response<Full<Bytes>>, Answer) {
+    match failure {
+        super::proxy::Failure::TimedOut => miss(
+            Problem::ProxyTimeout,
+            format!("{} did not answer in time", proxy.config.target),
+            json!({ "backend": proxy.config.target }),
+        ),
+        super::proxy::Failure::Unreachable(why) => miss(
+            Problem::ProxyFailed,
+            format!("{} gave no answer: {why}", proxy.config.target),
+            json!({ "backend": proxy.config.target }),
+        ),
+    }
+}
+
 /// `--proxy`: what the contract does not document (a path or method it
 /// has no route for), or with `--proxy-all` every documented request,
 /// goes to the backend; the rest is answered as always. With `--strict`
@@ -330,7 +418,7 @@ async fn through_proxy(
     head: &Head<'_>,
     started: Instant,
 ) -> (Response<Full<Bytes>>, Instant) {
-    use super::proxy::{Backend, Failure};
+    use super::proxy::Backend;
     let contract = state.live.contract();
     let (answered, bytes) = respond(
         state,
@@ -353,7 +441,12 @@ async fn through_proxy(
     };
     let target = head.uri.path_and_query().map_or("/", |p| p.as_str());
     let forwarded = proxy
-        .forward(head.method, target, &headers, bytes.clone())
+        .forward(
+            head.method,
+            target,
+            &headers,
+            super::proxy::whole(bytes.clone()),
+        )
         .await;
     // Kept for the recorder too (`finish` drops it without a journal).
     let seen = Some(Seen {
@@ -361,20 +454,8 @@ async fn through_proxy(
         body: bytes,
     });
     let res = match forwarded {
-        Err(Failure::TimedOut) => {
-            let answer = miss(
-                Problem::ProxyTimeout,
-                format!("{} did not answer in time", proxy.config.target),
-                json!({ "backend": proxy.config.target }),
-            );
-            return finish(state, &contract, answer, head, started, seen);
-        }
-        Err(Failure::Unreachable(why)) => {
-            let answer = miss(
-                Problem::ProxyFailed,
-                format!("{} gave no answer: {why}", proxy.config.target),
-                json!({ "backend": proxy.config.target }),
-            );
+        Err(failure) => {
+            let answer = proxy_failure(proxy, failure);
             return finish(state, &contract, answer, head, started, seen);
         }
         Ok(res) => res,
