@@ -84,7 +84,8 @@ function addRow(r, top = true) {
     el("td", { class: "mono" }, r.target),
     el("td", { class: "status-" + String(r.status)[0] }, r.status),
     el("td", {}, (r.micros / 1000).toFixed(1)),
-    el("td", {}, r.transaction || r.problem || ""),
+    el("td", {}, r.transaction || r.problem || "",
+      r.sandbox ? el("div", { class: "muted" }, "sandbox: " + r.sandbox) : null),
   );
   tr.hidden = onlyMisses.checked && !miss;
   const open = () => detail(r.id, tr);
