@@ -247,3 +247,24 @@ pub(crate) async fn read_whole(
         .to_bytes();
     Ok((parts, bytes))
 }
+
+/// A streamed backend answer read into the response itself (bounded by
+/// `max`), for the simulated network to cut or throttle it; a body that
+/// cannot be read whole leaves the answer as it is.
+pub(crate) async fn gather(res: &mut Response<Full<Bytes>>, max: usize) {
+    let Some(BackendBody(body)) = res.extensions_mut().remove::<BackendBody>() else {
+        return;
+    };
+    let Some(incoming) = body.lock().ok().and_then(|mut b| b.take()) else {
+        return;
+    };
+    match Limited::new(incoming, max).collect().await {
+        Ok(collected) => {
+            res.headers_mut().remove(header::CONTENT_LENGTH);
+            *res.body_mut() = Full::new(collected.to_bytes());
+        }
+        Err(e) => {
+            eprintln!("apib-mock: a proxied answer could not be read to simulate the network: {e}");
+        }
+    }
+}

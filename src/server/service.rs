@@ -256,19 +256,35 @@ where
 
     // `--proxy` and a request the contract has no route for: its body
     // goes to the backend as it comes (unless recording, which keeps it).
-    if let Some(proxy) = &state.proxy
-        && proxy.recorder.is_none()
-        && !has_route(&state.live.guard(), &method, uri.path())
-    {
-        return Box::pin(stream_to_backend(
-            state, proxy, headers, body, &head, started,
-        ))
-        .await;
+    if let Some(proxy) = &state.proxy {
+        let asked = found
+            .prefer
+            .and_then(|p| p.to_str().ok())
+            .map(Asked::parse)
+            .unwrap_or_default();
+        let (res, done) =
+            if proxy.recorder.is_none() && !has_route(&state.live.guard(), &method, uri.path()) {
+                Box::pin(stream_to_backend(
+                    state, proxy, headers, body, &head, started,
+                ))
+                .await
+            } else {
+                let body = read_body(state, body, started).await;
+                Box::pin(through_proxy(state, proxy, headers, body, &head, started)).await
+            };
+        // The simulated network applies to the backend's answers too
+        // (chaos aside: it picks among documented answers).
+        let shaping = state.network.shape(asked, &method, uri.path(), None);
+        if shaping.delay.is_none() && shaping.fault.is_none() && shaping.throttle.is_none() {
+            return (res, done);
+        }
+        let mut res = res;
+        if shaping.fault.is_some() || shaping.throttle.is_some() {
+            super::proxy::gather(&mut res, state.config.max_body).await;
+        }
+        return Box::pin(simulate(res, done, shaping)).await;
     }
     let body = read_body(state, body, started).await;
-    if let Some(proxy) = &state.proxy {
-        return Box::pin(through_proxy(state, proxy, headers, body, &head, started)).await;
-    }
     // Nothing simulated (the default): the plain path, with no trace of
     // the network's machinery.
     if found.prefer.is_none() && !state.network.is_active() {

@@ -376,3 +376,34 @@ async fn an_https_backend_is_trusted_by_its_certificate() {
         "{doc}"
     );
 }
+
+/// The simulated network applies to proxied answers too.
+#[tokio::test]
+async fn delays_and_faults_apply_to_proxied_answers() {
+    let backend = backend().await;
+    let mut config = ServeConfig::default();
+    config.proxy = Some(ProxyConfig::new(&backend.url, false).expect("a backend URL"));
+    let server = TestServer::with_config("specs/retailers.apib", config);
+    let client = reqwest::Client::new();
+    let started = std::time::Instant::now();
+    let res = client
+        .get(server.url("/not/documented"))
+        .header("Prefer", "delay=300ms")
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(res.status(), 201);
+    assert!(started.elapsed() >= std::time::Duration::from_millis(300));
+    let res = client
+        .get(server.url("/not/documented"))
+        .header("Prefer", "fault=malformed")
+        .send()
+        .await
+        .expect("answered");
+    let body = res.text().await.expect("a body");
+    assert!(!body.is_empty());
+    assert!(
+        serde_json::from_str::<Value>(&body).is_err(),
+        "cut in half: {body}"
+    );
+}
