@@ -66,6 +66,8 @@ pub(crate) struct Record<'a> {
     pub problem: &'static str,
     pub violations: Vec<Violation>,
     pub micros: u64,
+    /// What the sandbox did (`Apib-Mock-State`), with `--sandbox`.
+    pub sandbox: Option<&'a str>,
 }
 
 /// A request's target, headers, (the start of its) body and the label of
@@ -174,6 +176,7 @@ struct Entry {
     problem: &'static str,
     violations: Vec<Violation>,
     micros: u64,
+    sandbox: Option<Box<str>>,
 }
 
 impl Entry {
@@ -297,6 +300,7 @@ impl Journal {
             problem,
             violations,
             micros,
+            sandbox,
         } = record;
         let mut inner = self.lock();
         let buf = if inner.entries.len() >= self.capacity {
@@ -322,6 +326,7 @@ impl Journal {
             problem,
             violations,
             micros,
+            sandbox: sandbox.map(Box::from),
         });
         // The byte bound: the oldest go until the rest fit (the newest
         // always stays).
@@ -424,6 +429,8 @@ struct EntryJson<'a> {
     problem: Option<&'a str>,
     violations: &'a [Violation],
     micros: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sandbox: Option<&'a str>,
 }
 
 fn is_zero(n: &usize) -> bool {
@@ -461,6 +468,7 @@ fn entry_json(e: &Entry, at: SystemTime, secrets: bool) -> Value {
         problem: e.problem_shown(),
         violations: &e.violations,
         micros: e.micros,
+        sandbox: e.sandbox.as_deref(),
     };
     serde_json::to_value(json).unwrap_or(Value::Null)
 }
@@ -549,6 +557,7 @@ mod tests {
             problem: "no-route",
             violations: Vec::new(),
             micros: 1,
+            sandbox: None,
         });
     }
 

@@ -796,13 +796,23 @@ fn finish(
     let target = uri.path_and_query().map_or(uri.path(), |p| p.as_str());
     state.log.write(&RequestLine {
         method: head.method.as_str(),
-        path: target,
+        // The admin API's query may hold its token (`events?token=`).
+        path: if matches!(answer, Answer::Admin) {
+            uri.path()
+        } else {
+            target
+        },
         status: res.status().as_u16(),
         transaction: documented.map_or(answer.slug(), |tx| tx.label.as_str()),
         micros,
     });
     if state.journal.enabled() && !matches!(answer, Answer::Admin) {
         let problem = answer.slug();
+        let sandbox = state
+            .sandbox
+            .as_ref()
+            .and_then(|_| res.headers().get(super::sandbox::STATE_HEADER))
+            .and_then(|v| v.to_str().ok());
         let violations = match answer {
             Answer::Violation { violations, .. } | Answer::Proxied { violations } => violations,
             _ => Vec::new(),
@@ -817,12 +827,9 @@ fn finish(
             problem,
             violations,
             micros,
+            sandbox,
         });
         if state.events.listening() {
-            let sandbox = res
-                .headers()
-                .get(super::sandbox::STATE_HEADER)
-                .and_then(|v| v.to_str().ok());
             state.events.publish(
                 "request",
                 &json!({

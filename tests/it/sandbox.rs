@@ -325,6 +325,17 @@ async fn a_classic_crud_resource_with_integer_ids_patch_delete_and_paging() {
         .send(Method::POST, "/notes", Some(json!([1, 2])), None)
         .await;
     assert_eq!(status, 400);
+    // The journal keeps what the sandbox did.
+    let journal: Value = sandbox
+        .client
+        .get(sandbox.server.url("/__mock/requests?method=DELETE"))
+        .send()
+        .await
+        .expect("journal")
+        .json()
+        .await
+        .expect("JSON");
+    assert_eq!(journal["requests"][0]["sandbox"], "deleted notes/4");
     // Routes that are no collection answer as documented.
     let res = sandbox
         .client

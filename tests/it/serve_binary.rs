@@ -283,7 +283,7 @@ async fn json_logs_say_a_reload_in_json_too() {
 
 #[tokio::test]
 async fn an_admin_token_from_the_environment_guards_the_admin_api() {
-    let server = ServeProcess::start(
+    let mut server = ServeProcess::start(
         &["specs/retailers.apib", "--port", "0", "--no-watch"],
         &[("APIB_MOCK_ADMIN_TOKEN", "s3cret-token")],
     );
@@ -304,6 +304,22 @@ async fn an_admin_token_from_the_environment_guards_the_admin_api() {
         .await
         .unwrap();
     assert_eq!(documented.status(), 200);
+    // The dashboard's event stream takes the token in its query: the
+    // request log never shows it.
+    let events = client
+        .get(format!("{}/__mock/events?token=s3cret-token", server.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(events.status(), 200);
+    let logged = loop {
+        let line = server.next_line();
+        if line.contains("/__mock/events") {
+            break line;
+        }
+    };
+    assert!(!logged.contains("s3cret"), "{logged}");
+    drop(events);
 }
 
 fn notes(members: &str) -> String {

@@ -124,6 +124,7 @@ async function loadJournal() {
     addRow({
       id: r.id, method: r.method, target: r.path + (r.query ? "?" + r.query : ""),
       status: r.status, micros: r.micros, transaction: r.transaction, problem: r.problem,
+      sandbox: r.sandbox,
     }, false);
   }
   document.getElementById("no-requests").hidden = rows.children.length > 0;
@@ -152,6 +153,7 @@ async function detail(id, tr) {
     el("p", {}, "Answered ", el("strong", {}, String(r.status)), " by ",
       el("strong", {}, r.transaction || ("no documented example (" + (r.problem || "miss") + ")")),
       " in " + (r.micros / 1000).toFixed(2) + " ms"),
+    r.sandbox ? el("p", {}, "Sandbox: ", el("strong", {}, r.sandbox)) : null,
   ];
   if (r.violations && r.violations.length) {
     parts.push(el("h3", {}, "Contract violations"),
