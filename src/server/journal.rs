@@ -22,7 +22,7 @@ use serde_json::Value;
 use crate::validate::Violation;
 
 /// Bodies longer than this are cut in journal listings.
-const BODY_SHOWN: usize = 4096;
+pub(crate) const BODY_SHOWN: usize = 4096;
 
 /// Request targets (`path?query`) longer than this are cut.
 const TARGET_SHOWN: usize = 8 * 1024;

@@ -102,13 +102,57 @@ pub(crate) fn whole(bytes: Bytes) -> ProxyBody {
 }
 
 /// A body sent to the backend as it arrives, cut (the request fails) past
-/// `max` bytes.
-pub(crate) fn streamed<B>(body: B, max: usize) -> ProxyBody
+/// `max` bytes; its first bytes (what the journal shows) are kept in the
+/// returned buffer as they pass.
+pub(crate) fn streamed<B>(body: B, max: usize) -> (ProxyBody, Arc<Mutex<Vec<u8>>>)
 where
     B: hyper::body::Body<Data = Bytes> + Send + 'static,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
-    Limited::new(body, max).boxed_unsync()
+    let kept = Arc::new(Mutex::new(Vec::new()));
+    let teed = Teed {
+        inner: Box::pin(body),
+        kept: kept.clone(),
+    };
+    (Limited::new(teed, max).boxed_unsync(), kept)
+}
+
+/// A body passed on unchanged, its first [`BODY_SHOWN`] bytes copied.
+struct Teed<B> {
+    inner: std::pin::Pin<Box<B>>,
+    kept: Arc<Mutex<Vec<u8>>>,
+}
+
+/// What the journal shows of a body.
+const BODY_SHOWN: usize = super::journal::BODY_SHOWN;
+
+impl<B: hyper::body::Body<Data = Bytes>> hyper::body::Body for Teed<B> {
+    type Data = Bytes;
+    type Error = B::Error;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Bytes>, B::Error>>> {
+        let polled = self.inner.as_mut().poll_frame(cx);
+        if let std::task::Poll::Ready(Some(Ok(frame))) = &polled
+            && let Some(data) = frame.data_ref()
+            && let Ok(mut kept) = self.kept.lock()
+            && kept.len() < BODY_SHOWN
+        {
+            let room = BODY_SHOWN - kept.len();
+            kept.extend_from_slice(&data[..data.len().min(room)]);
+        }
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        self.inner.size_hint()
+    }
 }
 
 /// What the proxy connects with: TLS when built with it.

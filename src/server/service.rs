@@ -359,7 +359,7 @@ fn has_route(contract: &Contract, method: &Method, path: &str) -> bool {
 /// A request with no documented route, straight to the backend: its body
 /// streams there as it arrives (cut past `--max-body`; a declared length
 /// past it is refused at once), the answer streams back. The journal
-/// keeps its head, not its body.
+/// keeps its head and the first bytes of its body that passed.
 async fn stream_to_backend<B>(
     state: &State,
     proxy: &super::proxy::Proxy,
@@ -385,11 +385,17 @@ where
         return finish(state, &contract, too_large(state), head, started, seen);
     }
     let target = head.uri.path_and_query().map_or("/", |p| p.as_str());
-    let body = super::proxy::streamed(body, state.config.max_body);
+    let (body, kept) = super::proxy::streamed(body, state.config.max_body);
     let forwarded = proxy.forward(head.method, target, &headers, body).await;
+    // The first bytes of the body, as far as it was sent by now (a
+    // backend answers once it has read it, mostly).
+    let kept = kept
+        .lock()
+        .map(|k| Bytes::from(k.clone()))
+        .unwrap_or_default();
     let seen = Some(Seen {
         headers,
-        body: Bytes::new(),
+        body: kept,
     });
     let answer = match forwarded {
         Ok(res) => (

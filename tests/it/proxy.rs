@@ -179,6 +179,10 @@ async fn undocumented_requests_go_to_the_backend_and_documented_ones_do_not() {
     assert_eq!(first["path"], "/not/documented");
     assert_eq!(first["problem"], "proxied");
     assert_eq!(first["status"], 201);
+    assert_eq!(
+        first["body"], "raw body, unchanged",
+        "the streamed body's first bytes are journaled"
+    );
 }
 
 #[tokio::test]
