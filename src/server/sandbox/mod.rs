@@ -517,20 +517,16 @@ struct Op<'a> {
 impl Op<'_> {
     /// Runs it; also says whether the state changed.
     fn run(&self, store: &mut Store, role: Role, request: &RecordedRequest<'_>) -> (Reply, bool) {
-        if !store.sessions.contains_key(&self.session) {
-            if store.sessions.len() >= self.max_sessions {
-                return (
-                    self.full(format!(
-                        "{} sessions are kept already (--max-sessions); DELETE the admin API's \
-                         /state to free them",
-                        self.max_sessions
-                    )),
-                    false,
-                );
-            }
-            store
-                .sessions
-                .insert(self.session.clone(), Session::default());
+        if !store.sessions.contains_key(&self.session) && store.sessions.len() >= self.max_sessions
+        {
+            return (
+                self.full(format!(
+                    "{} sessions are kept already (--max-sessions); DELETE the admin API's \
+                     /state to free them",
+                    self.max_sessions
+                )),
+                false,
+            );
         }
         let Store {
             sessions,
@@ -538,13 +534,12 @@ impl Op<'_> {
             rng,
             ..
         } = store;
-        let session = sessions.get_mut(&self.session).expect("inserted above");
-        if !session.buckets.contains_key(&self.key) {
+        let session = sessions.entry(self.session.clone()).or_default();
+        let bucket = session.buckets.entry(self.key.clone()).or_insert_with(|| {
             let bucket = Bucket::seeded(self.collection);
             *bytes += bucket.bytes();
-            session.buckets.insert(self.key.clone(), bucket);
-        }
-        let bucket = session.buckets.get_mut(&self.key).expect("inserted above");
+            bucket
+        });
         let name = &self.collection.name;
         match role {
             Role::List => (self.list(bucket, request), false),
