@@ -6,7 +6,9 @@
 //!   its request journal ([`ReceivedRequest`]) and [`Coverage`];
 //! - [`prepare`] → [`Startup`] → [`RunningServer`] with a [`ServeConfig`]:
 //!   what `apib-mock serve` does, for programs that embed the server (the
-//!   [`LiveContract`] reloads when asked);
+//!   [`LiveContract`] reloads when asked), with the sandbox
+//!   ([`SandboxConfig`]), the simulated network ([`NetworkConfig`]) and a
+//!   backend for what the contract does not document ([`ProxyConfig`]);
 //! - [`blueprint::parse`]: an API Blueprint document → [`Blueprint`], plain
 //!   data with source spans, and the [`diag`] types that locate problems.
 //!
