@@ -268,7 +268,7 @@ impl LiveContract {
     /// warnings such as a body that stopped being JSON, fewer routes or
     /// transactions, an empty file) may be a file still being written: it
     /// is held back until the files stop changing (size and modification
-    /// time the same across [`SETTLE`], for at most [`LONGEST_HOLD`]),
+    /// time the same across `SETTLE` (400 ms), for at most `LONGEST_HOLD` (3 s)),
     /// then read again and served or refused. A clean save is served at
     /// once.
     pub fn reload(&self) -> Outcome {
