@@ -257,6 +257,31 @@ where
     // `--proxy` and a request the contract has no route for: its body
     // goes to the backend as it comes (unless recording, which keeps it).
     if let Some(proxy) = &state.proxy {
+        // A browser's preflight for a route the backend serves: the mock
+        // allows what is asked (its CORS is for development), so a
+        // backend without CORS still works behind it.
+        if state.config.cors
+            && method == Method::OPTIONS
+            && let Some(asked) = headers
+                .get(header::ACCESS_CONTROL_REQUEST_METHOD)
+                .and_then(|m| Method::from_bytes(m.as_bytes()).ok())
+            && !has_route(&state.live.guard(), &Method::OPTIONS, uri.path())
+        {
+            let res = cors::preflight(
+                found.origin,
+                &[asked],
+                headers.get(header::ACCESS_CONTROL_REQUEST_HEADERS),
+            );
+            let contract = state.live.guard();
+            return finish(
+                state,
+                &contract,
+                (res, Answer::Preflight),
+                &head,
+                started,
+                None,
+            );
+        }
         let asked = found
             .prefer
             .and_then(|p| p.to_str().ok())

@@ -145,6 +145,36 @@ async fn undocumented_requests_go_to_the_backend_and_documented_ones_do_not() {
     );
     assert_eq!(backend.hits.load(Ordering::Relaxed), 1);
 
+    // A browser's preflight is the mock's to answer (CORS for
+    // development), even for a route only the backend serves.
+    let res = client
+        .request(reqwest::Method::OPTIONS, server.url("/not/documented"))
+        .header("Origin", "http://localhost:5173")
+        .header("Access-Control-Request-Method", "PATCH")
+        .header("Access-Control-Request-Headers", "x-custom")
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(res.status(), 204);
+    assert_eq!(
+        res.headers()["access-control-allow-origin"],
+        "http://localhost:5173"
+    );
+    assert_eq!(res.headers()["access-control-allow-methods"], "PATCH");
+    assert_eq!(backend.hits.load(Ordering::Relaxed), 1);
+    // And the backend's answers carry the mock's CORS headers.
+    let res = client
+        .get(server.url("/not/documented"))
+        .header("Origin", "http://localhost:5173")
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(
+        res.headers()["access-control-allow-origin"],
+        "http://localhost:5173"
+    );
+    assert_eq!(backend.hits.load(Ordering::Relaxed), 2);
+
     // A large answer streams through whole.
     let big = client
         .get(server.url("/big"))
@@ -164,7 +194,7 @@ async fn undocumented_requests_go_to_the_backend_and_documented_ones_do_not() {
         .await
         .expect("answered");
     assert_eq!(res.status(), 413);
-    assert_eq!(backend.hits.load(Ordering::Relaxed), 2);
+    assert_eq!(backend.hits.load(Ordering::Relaxed), 3);
 
     // The journal says what was proxied.
     let journal: Value = client
