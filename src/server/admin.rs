@@ -97,7 +97,7 @@ pub(crate) fn refusal(token: Option<&str>, headers: &HeaderMap) -> Option<Respon
 /// `localhost`, `*.localhost` or an IP address, with or without a port: a
 /// name no DNS rebinding can take (a browser sends the name of the page's
 /// site, and an IP address is its own site).
-fn names_this_machine(host: &str) -> bool {
+pub(crate) fn names_this_machine(host: &str) -> bool {
     let name = match host.strip_prefix('[') {
         Some(v6) => {
             return v6
@@ -235,6 +235,17 @@ pub(crate) fn token_in_query<'q>(
     form_urlencoded::parse(query?.as_bytes())
         .find(|(k, _)| k == "token")
         .map(|(_, v)| v)
+}
+
+/// Whether a browser `Origin` is a page of this machine
+/// (`http://localhost:5173`, `https://127.0.0.1:3000`): a dev server, not a
+/// site on the internet.
+pub(crate) fn local_origin(origin: &HeaderValue) -> bool {
+    origin.to_str().ok().is_some_and(|o| {
+        o.strip_prefix("http://")
+            .or_else(|| o.strip_prefix("https://"))
+            .is_some_and(names_this_machine)
+    })
 }
 
 /// Whether `given` is the admin token (compared in constant time).

@@ -257,11 +257,13 @@ where
     // `--proxy` and a request the contract has no route for: its body
     // goes to the backend as it comes (unless recording, which keeps it).
     if let Some(proxy) = &state.proxy {
-        // A browser's preflight for a route the backend serves: the mock
-        // allows what is asked (its CORS is for development), so a
-        // backend without CORS still works behind it.
+        // A preflight from a page of this machine (the dev server) for a
+        // route the backend serves: the mock allows what is asked, so a
+        // backend without CORS still works behind it. Other sites' go to
+        // the backend, which decides.
         if state.config.cors
             && method == Method::OPTIONS
+            && found.origin.is_some_and(admin::local_origin)
             && let Some(asked) = headers
                 .get(header::ACCESS_CONTROL_REQUEST_METHOD)
                 .and_then(|m| Method::from_bytes(m.as_bytes()).ok())
@@ -811,8 +813,12 @@ fn finish(
     if let Some(tx) = documented {
         tx.add_served(1);
     }
+    // A backend's answer (`--proxy`) is real data, maybe behind the
+    // user's cookies: only pages of this machine (the dev server) get the
+    // mock's CORS for it; any other site gets what the backend allows.
     if let Some(origin) = &head.origin
         && !matches!(answer, Answer::Admin)
+        && (!matches!(answer, Answer::Proxied { .. }) || admin::local_origin(origin))
         && !res
             .headers()
             .contains_key(header::ACCESS_CONTROL_ALLOW_ORIGIN)

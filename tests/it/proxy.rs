@@ -174,6 +174,25 @@ async fn undocumented_requests_go_to_the_backend_and_documented_ones_do_not() {
         "http://localhost:5173"
     );
     assert_eq!(backend.hits.load(Ordering::Relaxed), 2);
+    // A site on the internet gets no CORS from the mock for the backend's
+    // data (its preflight goes to the backend, which decides).
+    let res = client
+        .get(server.url("/not/documented"))
+        .header("Origin", "https://evil.example")
+        .header("Cookie", "session=abc")
+        .send()
+        .await
+        .expect("answered");
+    assert!(res.headers().get("access-control-allow-origin").is_none());
+    let res = client
+        .request(reqwest::Method::OPTIONS, server.url("/not/documented"))
+        .header("Origin", "https://evil.example")
+        .header("Access-Control-Request-Method", "GET")
+        .send()
+        .await
+        .expect("answered");
+    assert!(res.headers().get("access-control-allow-origin").is_none());
+    assert_eq!(backend.hits.load(Ordering::Relaxed), 4);
 
     // A large answer streams through whole.
     let big = client
@@ -194,7 +213,7 @@ async fn undocumented_requests_go_to_the_backend_and_documented_ones_do_not() {
         .await
         .expect("answered");
     assert_eq!(res.status(), 413);
-    assert_eq!(backend.hits.load(Ordering::Relaxed), 3);
+    assert_eq!(backend.hits.load(Ordering::Relaxed), 5);
 
     // The journal says what was proxied.
     let journal: Value = client
