@@ -578,37 +578,16 @@ async fn with_a_token_the_page_loads_and_its_stream_takes_the_token_in_its_query
     config.admin_token = Some("s3cret".into());
     let server = crate::support::TestServer::with_config("specs/retailers.apib", config);
     let client = reqwest::Client::new();
-    let page = client
-        .get(server.url("/__mock/"))
-        .send()
-        .await
-        .expect("page");
-    assert_eq!(page.status(), 200, "the page holds no data");
-    let status = client
-        .get(server.url("/__mock/status"))
-        .send()
-        .await
-        .expect("answered");
-    assert_eq!(status.status(), 401);
-    let refused = client
-        .get(server.url("/__mock/events?token=wrong"))
-        .send()
-        .await
-        .expect("answered");
-    assert_eq!(refused.status(), 401);
-    let events = client
-        .get(server.url("/__mock/events?token=s3cret"))
-        .send()
-        .await
-        .expect("answered");
-    assert_eq!(events.status(), 200);
-    let elsewhere = client
-        .get(server.url("/__mock/status?token=s3cret"))
-        .send()
-        .await
-        .expect("answered");
+    let status = |path: &'static str| {
+        let request = client.get(server.url(path)).send();
+        async move { request.await.expect("answered").status().as_u16() }
+    };
+    assert_eq!(status("/__mock/").await, 200, "the page holds no data");
+    assert_eq!(status("/__mock/status").await, 401);
+    assert_eq!(status("/__mock/events?token=wrong").await, 401);
+    assert_eq!(status("/__mock/events?token=s3cret").await, 200);
     assert_eq!(
-        elsewhere.status(),
+        status("/__mock/status?token=s3cret").await,
         401,
         "only the stream takes it in its query"
     );
