@@ -19,6 +19,7 @@ mod log;
 mod network;
 mod problem;
 mod proxy;
+mod random;
 mod recorder;
 mod sandbox;
 mod service;

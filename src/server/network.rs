@@ -11,10 +11,11 @@ use std::convert::Infallible;
 use std::future::Future as _;
 use std::pin::Pin;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+use super::random::Rng;
 use bytes::Bytes;
 use hyper::Method;
 use hyper::body::Frame;
@@ -285,37 +286,6 @@ impl Asked {
     }
 }
 
-/// splitmix64 over an atomic counter: one sequence for the server, so a
-/// fixed seed and the same requests in the same order give the same
-/// choices.
-#[derive(Debug)]
-struct Rng(AtomicU64);
-
-impl Rng {
-    fn next(&self) -> u64 {
-        let mut z = self
-            .0
-            .fetch_add(0x9E37_79B9_7F4A_7C15, Ordering::Relaxed)
-            .wrapping_add(0x9E37_79B9_7F4A_7C15);
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in [0, 1).
-    fn unit(&self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
-}
-
-fn seed_of(config: &NetworkConfig) -> u64 {
-    config.seed.unwrap_or_else(|| {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos() as u64)
-    })
-}
-
 /// The live settings and the random sequence.
 #[derive(Debug)]
 pub(crate) struct Network {
@@ -342,7 +312,7 @@ impl Network {
         let network = Network {
             active: AtomicBool::new(false),
             settings: Mutex::new(NetworkConfig::default()),
-            rng: Rng(AtomicU64::new(0)),
+            rng: Rng::new(Some(0)),
         };
         network.set(config);
         network
@@ -350,7 +320,7 @@ impl Network {
 
     /// Replaces the settings (and restarts the random sequence).
     pub(crate) fn set(&self, config: NetworkConfig) {
-        self.rng.0.store(seed_of(&config), Ordering::Relaxed);
+        self.rng.reseed(config.seed);
         self.active.store(!config.is_quiet(), Ordering::Relaxed);
         if let Ok(mut settings) = self.settings.lock() {
             *settings = config;
@@ -407,7 +377,7 @@ impl Network {
 
     /// A uniform pick below `n` (chaos choosing among error answers).
     pub(crate) fn pick(&self, n: usize) -> usize {
-        (self.rng.next() % n.max(1) as u64) as usize
+        self.rng.below(n as u64) as usize
     }
 }
 
@@ -450,7 +420,7 @@ mod tests {
 
     #[test]
     fn samples_stay_in_their_range_and_a_seed_repeats_them() {
-        let rng = Rng(AtomicU64::new(42));
+        let rng = Rng::new(Some(42));
         let uniform = Delay::Uniform {
             min_ms: 100.0,
             max_ms: 200.0,
@@ -473,11 +443,6 @@ mod tests {
             (800..1200).contains(&below),
             "about half under the median: {below}"
         );
-        let a = Rng(AtomicU64::new(7));
-        let b = Rng(AtomicU64::new(7));
-        let first: Vec<u64> = (0..5).map(|_| a.next()).collect();
-        let second: Vec<u64> = (0..5).map(|_| b.next()).collect();
-        assert_eq!(first, second);
     }
 
     #[test]

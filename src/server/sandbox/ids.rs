@@ -3,38 +3,13 @@
 use serde_json::Value;
 
 use crate::contract::collections::IdStyle;
-
-/// A small seeded generator (splitmix64): ids repeat for a given seed.
-#[derive(Debug)]
-pub(super) struct Rng(u64);
-
-impl Rng {
-    pub(super) fn new(seed: Option<u64>) -> Self {
-        Rng(seed.unwrap_or_else(|| {
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0x5eed, |d| d.as_nanos() as u64)
-        }))
-    }
-
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-}
+use crate::server::random::Rng;
 
 /// A new id of `style`, not among `taken`: integers follow the largest
 /// integer id in use.
 pub(super) fn new_id(
     style: &IdStyle,
-    rng: &mut Rng,
+    rng: &Rng,
     largest: Option<u64>,
     taken: impl Fn(&str) -> bool,
 ) -> Value {
@@ -63,7 +38,7 @@ pub(super) fn new_id(
 }
 
 /// A random version-4 UUID.
-fn uuid(rng: &mut Rng) -> String {
+fn uuid(rng: &Rng) -> String {
     let (a, b) = (rng.next(), rng.next());
     let b = (b & 0x3FFF_FFFF_FFFF_FFFF) | 0x8000_0000_0000_0000;
     let a = (a & 0xFFFF_FFFF_FFFF_0FFF) | 0x0000_0000_0000_4000;
@@ -80,7 +55,7 @@ fn uuid(rng: &mut Rng) -> String {
 
 /// An id shaped like `like`: each digit, lower-case and upper-case letter
 /// replaced by a random one of its kind, anything else kept.
-fn like_id(like: &str, rng: &mut Rng) -> String {
+fn like_id(like: &str, rng: &Rng) -> String {
     like.chars()
         .map(|c| {
             let (base, n) = match c {
@@ -105,27 +80,24 @@ mod tests {
 
     #[test]
     fn ids_keep_the_documented_style() {
-        let mut rng = Rng::new(Some(7));
-        let id = new_id(
-            &IdStyle::Like("4881ljusi3874".into()),
-            &mut rng,
-            None,
-            |_| false,
-        );
+        let rng = Rng::new(Some(7));
+        let id = new_id(&IdStyle::Like("4881ljusi3874".into()), &rng, None, |_| {
+            false
+        });
         let id = id.as_str().expect("a string id").to_string();
         assert_eq!(id.len(), 13);
         assert!(id[..4].bytes().all(|b| b.is_ascii_digit()), "{id}");
         assert!(id[4..9].bytes().all(|b| b.is_ascii_lowercase()), "{id}");
         assert!(id[9..].bytes().all(|b| b.is_ascii_digit()), "{id}");
 
-        let next = new_id(&IdStyle::Integer { text: false }, &mut rng, Some(41), |i| {
+        let next = new_id(&IdStyle::Integer { text: false }, &rng, Some(41), |i| {
             i == "42"
         });
         assert_eq!(next, Value::from(43));
-        let text = new_id(&IdStyle::Integer { text: true }, &mut rng, None, |_| false);
+        let text = new_id(&IdStyle::Integer { text: true }, &rng, None, |_| false);
         assert_eq!(text, Value::from("1"));
 
-        let u = new_id(&IdStyle::Uuid, &mut rng, None, |_| false);
+        let u = new_id(&IdStyle::Uuid, &rng, None, |_| false);
         let u = u.as_str().expect("a string");
         assert_eq!(u.len(), 36);
         assert_eq!(&u[14..15], "4");
@@ -135,8 +107,8 @@ mod tests {
     #[test]
     fn a_seed_repeats_its_ids() {
         let style = IdStyle::Like("ab12".into());
-        let a = new_id(&style, &mut Rng::new(Some(3)), None, |_| false);
-        let b = new_id(&style, &mut Rng::new(Some(3)), None, |_| false);
+        let a = new_id(&style, &Rng::new(Some(3)), None, |_| false);
+        let b = new_id(&style, &Rng::new(Some(3)), None, |_| false);
         assert_eq!(a, b);
     }
 }

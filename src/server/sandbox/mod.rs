@@ -31,7 +31,6 @@ use super::problem::Problem;
 use crate::contract::collections::{self, Answer, Collection, Collections, Role, Step};
 use crate::contract::{CompiledTransaction, Contract};
 use crate::matching::RecordedRequest;
-use ids::Rng;
 pub(crate) use persist::write_atomically;
 
 /// Says what the sandbox did, on each of its answers.
@@ -102,7 +101,7 @@ struct Store {
     sessions: HashMap<String, Session>,
     /// JSON bytes of every stored entity.
     bytes: usize,
-    rng: Rng,
+    rng: crate::server::random::Rng,
     /// What the last check against a new contract did, for the reload
     /// line.
     notes: Vec<String>,
@@ -261,7 +260,7 @@ impl Sandbox {
             generation: None,
             sessions: HashMap::new(),
             bytes: 0,
-            rng: Rng::new(config.seed),
+            rng: crate::server::random::Rng::new(config.seed),
             notes: Vec::new(),
         };
         let mut writable = true;
