@@ -256,7 +256,7 @@ impl Filter {
 
 /// A header whose value is a credential: `Authorization`, `Cookie` and
 /// the like, and headers named like `*-Key`, `*-Token`, `*Secret*`.
-fn is_secret(name: &str) -> bool {
+pub(crate) fn is_secret(name: &str) -> bool {
     let name = name.to_ascii_lowercase();
     matches!(
         name.as_str(),

@@ -23,7 +23,8 @@ use hyper::http::response::Parts;
 const MAX_EXAMPLES: usize = 1000;
 
 /// Request headers worth documenting: not the connection's, not
-/// credentials (a draft is shared), not what every client sends.
+/// credentials (a draft is shared: the journal's rule), not what every
+/// client sends.
 fn documented_request_header(name: &str) -> bool {
     !matches!(
         name,
@@ -34,9 +35,6 @@ fn documented_request_header(name: &str) -> bool {
             | "user-agent"
             | "accept-encoding"
             | "accept-language"
-            | "authorization"
-            | "proxy-authorization"
-            | "cookie"
             | "via"
             | "te"
             | "transfer-encoding"
@@ -44,9 +42,7 @@ fn documented_request_header(name: &str) -> bool {
             | "origin"
             | "referer"
     ) && !name.starts_with("sec-")
-        && !name.ends_with("-key")
-        && !name.ends_with("-token")
-        && !name.contains("secret")
+        && !super::journal::is_secret(name)
 }
 
 /// Response headers worth documenting.
@@ -60,10 +56,10 @@ fn documented_response_header(name: &str) -> bool {
             | "transfer-encoding"
             | "server"
             | "via"
-            | "set-cookie"
             | "etag"
             | "last-modified"
     ) && !name.starts_with("apib-mock-")
+        && !super::journal::is_secret(name)
 }
 
 /// One recorded exchange.
