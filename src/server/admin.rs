@@ -283,7 +283,10 @@ fn page(text: &'static str, media_type: &'static str) -> Response<Full<Bytes>> {
 /// `GET /events`: server-sent events (see `server::events`).
 fn events(state: &State) -> Response<Full<Bytes>> {
     let mut res = typed(Bytes::new(), "text/event-stream");
-    res.extensions_mut().insert(state.events.subscribe());
+    super::body::replace(
+        &mut res,
+        super::body::AnswerBody::Events(state.events.subscribe()),
+    );
     res
 }
 

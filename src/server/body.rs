@@ -1,10 +1,12 @@
 //! The body of an answer as a connection sends it.
 
 use std::pin::Pin;
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use http_body_util::Full;
+use hyper::Response;
 use hyper::body::{Body, Frame, Incoming, SizeHint};
 use tokio::sync::mpsc;
 
@@ -23,6 +25,24 @@ pub(crate) enum AnswerBody {
     Events(mpsc::Receiver<Bytes>),
     /// A backend's answer (`--proxy`), as it comes.
     Proxied(Incoming),
+}
+
+/// A body other than the whole one, riding on an answer (whose type is
+/// `Response<Full<Bytes>>` everywhere before the connection) to the
+/// connection, which sends it instead ([`take`]).
+#[derive(Debug, Clone)]
+struct Replaced(Arc<Mutex<Option<AnswerBody>>>);
+
+/// Makes `body` the body `res` is sent with.
+pub(crate) fn replace(res: &mut Response<Full<Bytes>>, body: AnswerBody) {
+    res.extensions_mut()
+        .insert(Replaced(Arc::new(Mutex::new(Some(body)))));
+}
+
+/// The body [`replace`] gave `res`, if any (taken off it).
+pub(crate) fn take(res: &mut Response<Full<Bytes>>) -> Option<AnswerBody> {
+    let Replaced(body) = res.extensions_mut().remove::<Replaced>()?;
+    body.lock().ok()?.take()
 }
 
 impl Body for AnswerBody {

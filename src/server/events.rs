@@ -9,7 +9,6 @@
 //! behind is told how many events it missed (`lagged`) instead of holding
 //! memory, and every listener ends when the server stops.
 
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -28,11 +27,6 @@ pub(crate) struct Events {
     sender: broadcast::Sender<Bytes>,
     stop: watch::Sender<bool>,
 }
-
-/// A listener's stream, carried by the admin API's answer to the
-/// connection, which sends it as the body (`body::AnswerBody::Events`).
-#[derive(Debug, Clone)]
-pub(crate) struct EventStream(pub Arc<Mutex<Option<mpsc::Receiver<Bytes>>>>);
 
 impl Events {
     pub(crate) fn new() -> Self {
@@ -56,8 +50,9 @@ impl Events {
         let _ = self.sender.send(Bytes::from(text));
     }
 
-    /// A new listener: its stream starts with a `hello` event.
-    pub(crate) fn subscribe(&self) -> EventStream {
+    /// A new listener: its stream (an answer's body,
+    /// `body::AnswerBody::Events`) starts with a `hello` event.
+    pub(crate) fn subscribe(&self) -> mpsc::Receiver<Bytes> {
         let mut from = self.sender.subscribe();
         let mut stop = self.stop.subscribe();
         let (to, stream) = mpsc::channel::<Bytes>(64);
@@ -86,7 +81,7 @@ impl Events {
                 }
             }
         });
-        EventStream(Arc::new(Mutex::new(Some(stream))))
+        stream
     }
 
     /// The server stops: every stream ends.

@@ -20,8 +20,6 @@ use tokio::task::JoinHandle;
 
 use super::body::AnswerBody;
 use super::deadline::{GuardedIo, HeadDeadline};
-use super::events::EventStream;
-use super::network::{Dribble, Throttle};
 use super::service::{ServeConfig, State, handle};
 use crate::contract::Contract;
 use crate::reload::LiveContract;
@@ -302,24 +300,10 @@ where
                 return Err(super::network::Reset);
             }
             let mut res = res;
-            if let Some(throttle) = res.extensions_mut().remove::<Throttle>() {
-                return Ok(res.map(|_| AnswerBody::Dribbled(Dribble::new(throttle))));
-            }
-            if let Some(super::proxy::BackendBody(body)) =
-                res.extensions_mut().remove::<super::proxy::BackendBody>()
-            {
-                let body = body.lock().ok().and_then(|mut b| b.take());
-                if let Some(body) = body {
-                    return Ok(res.map(|_| AnswerBody::Proxied(body)));
-                }
-            }
-            if let Some(EventStream(stream)) = res.extensions_mut().remove::<EventStream>() {
-                let stream = stream.lock().ok().and_then(|mut s| s.take());
-                if let Some(stream) = stream {
-                    return Ok(res.map(|_| AnswerBody::Events(stream)));
-                }
-            }
-            Ok(res.map(AnswerBody::Whole))
+            Ok(match super::body::take(&mut res) {
+                Some(body) => res.map(|_| body),
+                None => res.map(AnswerBody::Whole),
+            })
         }
     });
     http.serve_connection(io, service)

@@ -520,15 +520,6 @@ pub(crate) fn settings_from_json(body: &[u8]) -> Result<NetworkConfig, String> {
     Ok(NetworkConfig::new(delays, chaos, seed).with_throttle(throttle))
 }
 
-/// Sends an answer's body at a set rate (`--throttle`, `Prefer:
-/// throttle=`): carried by the response to the connection, which sends
-/// the body as a [`Dribble`] (`body::AnswerBody::Dribbled`).
-#[derive(Debug, Clone)]
-pub(crate) struct Throttle {
-    pub rate: u64,
-    pub body: Bytes,
-}
-
 /// A body sent in slices of a tenth of a second's worth, each when the
 /// rate allows: `n` bytes at `r` bytes a second take about `n / r`
 /// seconds (the first slice goes at once). A timer on the connection's
@@ -544,10 +535,12 @@ pub(crate) struct Dribble {
 }
 
 impl Dribble {
-    pub(crate) fn new(throttle: Throttle) -> Self {
-        let rate = throttle.rate.max(1);
+    /// `body` at `rate` bytes a second (`--throttle`, `Prefer:
+    /// throttle=`).
+    pub(crate) fn new(body: Bytes, rate: u64) -> Self {
+        let rate = rate.max(1);
         Dribble {
-            rest: throttle.body,
+            rest: body,
             rate,
             slice: usize::try_from(rate / 10).unwrap_or(usize::MAX).max(1),
             started: None,

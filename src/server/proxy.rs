@@ -85,11 +85,6 @@ const BACKEND_TIMEOUT: Duration = Duration::from_secs(30);
 /// Marks an answer that came from the backend.
 pub(crate) const PROXIED: HeaderValue = HeaderValue::from_static("proxied");
 
-/// The backend's answer body, carried by the response to the connection
-/// (`body::AnswerBody::Proxied`), which streams it.
-#[derive(Debug, Clone)]
-pub(crate) struct BackendBody(pub Arc<Mutex<Option<Incoming>>>);
-
 /// A request body on its way to the backend: a body read whole, or one
 /// streamed as it comes.
 pub(crate) type ProxyBody = UnsyncBoxBody<Bytes, Box<dyn std::error::Error + Send + Sync>>;
@@ -251,7 +246,7 @@ pub(crate) enum Backend {
 
 /// The backend's answer as the mock sends it: its status and headers
 /// (without hop-by-hop ones) and `Apib-Mock-Match: proxied`; a streamed
-/// body goes to the connection (`BackendBody`).
+/// body goes to the connection (`body::replace`).
 pub(crate) fn answer(backend: Backend) -> Response<Full<Bytes>> {
     let (parts, body, incoming) = match backend {
         Backend::Streamed(res) => {
@@ -271,8 +266,7 @@ pub(crate) fn answer(backend: Backend) -> Response<Full<Bytes>> {
     }
     h.insert(super::problem::MATCH_HEADER, PROXIED);
     if let Some(incoming) = incoming {
-        out.extensions_mut()
-            .insert(BackendBody(Arc::new(Mutex::new(Some(incoming)))));
+        super::body::replace(&mut out, super::body::AnswerBody::Proxied(incoming));
     }
     out
 }
@@ -296,11 +290,10 @@ pub(crate) async fn read_whole(
 /// `max`), for the simulated network to cut or throttle it; a body that
 /// cannot be read whole leaves the answer as it is.
 pub(crate) async fn gather(res: &mut Response<Full<Bytes>>, max: usize) {
-    let Some(BackendBody(body)) = res.extensions_mut().remove::<BackendBody>() else {
-        return;
-    };
-    let Some(incoming) = body.lock().ok().and_then(|mut b| b.take()) else {
-        return;
+    let incoming = match super::body::take(res) {
+        Some(super::body::AnswerBody::Proxied(incoming)) => incoming,
+        Some(other) => return super::body::replace(res, other),
+        None => return,
     };
     match Limited::new(incoming, max).collect().await {
         Ok(collected) => {

@@ -641,8 +641,10 @@ async fn simulate(
             .map(|c| c.to_bytes())
             .unwrap_or_default();
         if !body.is_empty() {
-            res.extensions_mut()
-                .insert(super::network::Throttle { rate, body });
+            super::body::replace(
+                &mut res,
+                super::body::AnswerBody::Dribbled(super::network::Dribble::new(body, rate)),
+            );
         }
     }
     (res, done)
