@@ -260,6 +260,14 @@ pub(crate) struct Asked {
 }
 
 impl Asked {
+    /// What a request's `Prefer` header (if any) asks of the network.
+    pub(crate) fn of(prefer: Option<&hyper::header::HeaderValue>) -> Asked {
+        prefer
+            .and_then(|p| p.to_str().ok())
+            .map(Asked::parse)
+            .unwrap_or_default()
+    }
+
     /// `Prefer: delay=500ms` and `fault=reset|empty|malformed|timeout`
     /// (with the status/example preferences, comma-separated).
     pub(crate) fn parse(prefer: &str) -> Asked {
@@ -305,6 +313,14 @@ pub(crate) struct Shaping {
     pub chaos: bool,
     /// Send the body at this many bytes per second.
     pub throttle: Option<u64>,
+}
+
+impl Shaping {
+    /// No delay, fault or throttle: the answer goes as it is (chaos has
+    /// picked its answer already).
+    pub(crate) fn is_nothing(&self) -> bool {
+        self.delay.is_none() && self.fault.is_none() && self.throttle.is_none()
+    }
 }
 
 impl Network {

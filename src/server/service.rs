@@ -284,11 +284,7 @@ where
                 None,
             );
         }
-        let asked = found
-            .prefer
-            .and_then(|p| p.to_str().ok())
-            .map(Asked::parse)
-            .unwrap_or_default();
+        let asked = Asked::of(found.prefer);
         let (res, done) =
             if proxy.recorder.is_none() && !has_route(&state.live.guard(), &method, uri.path()) {
                 Box::pin(stream_to_backend(
@@ -302,7 +298,7 @@ where
         // The simulated network applies to the backend's answers too
         // (chaos aside: it picks among documented answers).
         let shaping = state.network.shape(asked, &method, uri.path(), None);
-        if shaping.delay.is_none() && shaping.fault.is_none() && shaping.throttle.is_none() {
+        if shaping.is_nothing() {
             return (res, done);
         }
         let mut res = res;
@@ -323,11 +319,7 @@ where
         });
         return finish(state, &contract, answered, &head, started, seen);
     }
-    let asked = found
-        .prefer
-        .and_then(|p| p.to_str().ok())
-        .map(Asked::parse)
-        .unwrap_or_default();
+    let asked = Asked::of(found.prefer);
     let (res, done, shaping) = {
         let contract = state.live.guard();
         let (answered, bytes) = respond(state, &contract, &method, &uri, found, body);
@@ -349,7 +341,7 @@ where
         let (res, done) = finish(state, &contract, answered, &head, started, seen);
         (res, done, shaping)
     };
-    if shaping.delay.is_none() && shaping.fault.is_none() && shaping.throttle.is_none() {
+    if shaping.is_nothing() {
         return (res, done);
     }
     // Boxed: the request future stays its size when nothing is simulated.
