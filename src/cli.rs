@@ -531,14 +531,9 @@ fn serve(
         }
         out.write_all(endpoint_events(&live.contract()).as_bytes())?;
         if args.sandbox {
-            let contract = live.contract();
-            let collections = contract.collections();
-            let found: Vec<_> = collections.found.iter().map(|c| c.summary()).collect();
-            writeln!(
-                out,
-                "{}",
-                serde_json::json!({"event": "sandbox", "collections": found, "plain": collections.plain})
-            )?;
+            let mut event = live.contract().collections().summary();
+            event["event"] = "sandbox".into();
+            writeln!(out, "{event}")?;
         }
     } else {
         writeln!(out, "apib-mock: listening on {scheme}://{addr}")?;
@@ -982,12 +977,8 @@ fn list_routes(specs: &[String], json: bool, sandbox: bool) -> anyhow::Result<Ex
         let (contract, _) = crate::contract::Contract::compile_with(&loaded.documents, false);
         let collections = contract.collections();
         let mut text = if json {
-            let found: Vec<_> = collections.found.iter().map(|c| c.summary()).collect();
-            serde_json::to_string_pretty(&serde_json::json!({
-                "collections": found,
-                "plain": collections.plain,
-            }))
-            .context("serialising collections")?
+            serde_json::to_string_pretty(&collections.summary())
+                .context("serialising collections")?
         } else {
             collections.report()
         };

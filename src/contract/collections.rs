@@ -377,6 +377,16 @@ impl Collections {
         Collections { found, plain }
     }
 
+    /// What was found (each collection's [`Collection::summary`]) and the
+    /// plain routes with why, as JSON: `{"collections": [...], "plain":
+    /// [...]}` (`routes --sandbox --json`, `serve`'s `sandbox` event).
+    pub fn summary(&self) -> Value {
+        serde_json::json!({
+            "collections": self.found.iter().map(Collection::summary).collect::<Vec<_>>(),
+            "plain": self.plain,
+        })
+    }
+
     /// What was found and why, for people (the `serve --sandbox` banner,
     /// `routes --sandbox`).
     pub fn report(&self) -> String {
