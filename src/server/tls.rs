@@ -2,7 +2,7 @@
 //! with ring. HTTP/1.1 only (offered by ALPN), the same service as plain
 //! HTTP behind the handshake.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use rustls_pki_types::pem::PemObject as _;
@@ -41,16 +41,7 @@ pub(crate) fn check(identity: &TlsIdentity) -> std::io::Result<()> {
 
 /// The acceptor for `identity`: errors name the file and what is wrong.
 pub(crate) fn acceptor(identity: &TlsIdentity) -> std::io::Result<tokio_rustls::TlsAcceptor> {
-    let cert = identity.cert.display();
-    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(&identity.cert)
-        .map_err(|e| invalid(format!("--tls-cert {cert}: {e}")))?
-        .collect::<Result<_, _>>()
-        .map_err(|e| invalid(format!("--tls-cert {cert}: {e}")))?;
-    if certs.is_empty() {
-        return Err(invalid(format!(
-            "--tls-cert {cert}: no PEM certificate in it"
-        )));
-    }
+    let certs = read_certs(&identity.cert, "--tls-cert").map_err(invalid)?;
     let key = PrivateKeyDer::from_pem_file(&identity.key)
         .map_err(|e| invalid(format!("--tls-key {}: {e}", identity.key.display())))?;
     let provider = Arc::new(ring_provider());
@@ -68,28 +59,13 @@ pub(crate) fn acceptor(identity: &TlsIdentity) -> std::io::Result<tokio_rustls::
 /// trusting the system's roots and, with `ca_cert`, that PEM file's
 /// certificates (a staging server's own CA, or a self-signed one).
 pub(crate) fn connector(
-    ca_cert: Option<&std::path::Path>,
+    ca_cert: Option<&Path>,
 ) -> Result<hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>, String>
 {
-    let mut roots = rustls::RootCertStore::empty();
+    let mut roots = trusted(ca_cert)?;
     // A store that cannot be read leaves only `ca_cert`.
     for cert in rustls_native_certs::load_native_certs().certs {
         let _ = roots.add(cert);
-    }
-    if let Some(path) = ca_cert {
-        let shown = path.display();
-        let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(path)
-            .map_err(|e| format!("--proxy-ca-cert {shown}: {e}"))?
-            .collect::<Result<_, _>>()
-            .map_err(|e| format!("--proxy-ca-cert {shown}: {e}"))?;
-        if certs.is_empty() {
-            return Err(format!("--proxy-ca-cert {shown}: no PEM certificate in it"));
-        }
-        for cert in certs {
-            roots
-                .add(cert)
-                .map_err(|e| format!("--proxy-ca-cert {shown}: {e}"))?;
-        }
     }
     let config = rustls::ClientConfig::builder_with_provider(Arc::new(ring_provider()))
         .with_safe_default_protocol_versions()
@@ -101,6 +77,34 @@ pub(crate) fn connector(
         .https_or_http()
         .enable_http1()
         .build())
+}
+
+/// The roots `--proxy-ca-cert` adds (none without it): what the start-up
+/// check reads, without the system's store that [`connector`] adds.
+pub(crate) fn trusted(ca_cert: Option<&Path>) -> Result<rustls::RootCertStore, String> {
+    let mut roots = rustls::RootCertStore::empty();
+    if let Some(path) = ca_cert {
+        for cert in read_certs(path, "--proxy-ca-cert")? {
+            roots
+                .add(cert)
+                .map_err(|e| format!("--proxy-ca-cert {}: {e}", path.display()))?;
+        }
+    }
+    Ok(roots)
+}
+
+/// The PEM certificates in `path` (at least one), errors naming `flag`
+/// and the file.
+fn read_certs(path: &Path, flag: &str) -> Result<Vec<CertificateDer<'static>>, String> {
+    let shown = path.display();
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(path)
+        .map_err(|e| format!("{flag} {shown}: {e}"))?
+        .collect::<Result<_, _>>()
+        .map_err(|e| format!("{flag} {shown}: {e}"))?;
+    if certs.is_empty() {
+        return Err(format!("{flag} {shown}: no PEM certificate in it"));
+    }
+    Ok(certs)
 }
 
 /// rustls with ring: no OpenSSL, and no cmake (which aws-lc-rs needs) on
