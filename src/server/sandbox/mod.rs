@@ -546,11 +546,7 @@ impl Op<'_> {
                 let Some(sent) = self.sent(request) else {
                     return (self.not_an_object(), false);
                 };
-                let mut entity = match &self.collection.blank {
-                    Value::Object(blank) => blank.clone(),
-                    _ => Map::new(),
-                };
-                entity.extend(sent);
+                let mut entity = self.over_blank(sent);
                 let id_value = ids::new_id(&self.collection.ids, rng, bucket.largest, |id| {
                     bucket.by_id.contains_key(id)
                 });
@@ -569,14 +565,12 @@ impl Op<'_> {
             }
             Role::Read | Role::Replace | Role::Merge | Role::Delete => {
                 let id = self.id.clone().unwrap_or_default();
-                let Some((stored, stored_bytes)) =
-                    bucket.get(&id).map(|s| (s.value.clone(), s.bytes))
-                else {
+                let Some(stored) = bucket.get(&id) else {
                     return (self.not_found(&id), false);
                 };
                 match role {
                     Role::Read => {
-                        let res = self.entity_answer(Some(&stored));
+                        let res = self.entity_answer(Some(&stored.value));
                         (self.done(res, format!("read {name}/{id}")), false)
                     }
                     Role::Delete => {
@@ -590,12 +584,14 @@ impl Op<'_> {
                         let Some(sent) = self.sent(request) else {
                             return (self.not_an_object(), false);
                         };
+                        let stored_bytes = stored.bytes;
                         let id_value = stored
+                            .value
                             .get(&self.collection.id_field)
                             .cloned()
                             .unwrap_or_else(|| Value::String(id.clone()));
-                        let (entity, verb) = if role == Role::Merge {
-                            let mut merged = stored;
+                        let (mut entity, verb) = if role == Role::Merge {
+                            let mut merged = stored.value.clone();
                             merge_patch(&mut merged, &Value::Object(sent));
                             (merged, "updated")
                         } else {
@@ -603,14 +599,8 @@ impl Op<'_> {
                             // members: the old values go, the documented
                             // shape stays (a client reading `tags` after a
                             // PUT without them finds the documented ones).
-                            let mut replaced = match &self.collection.blank {
-                                Value::Object(blank) => blank.clone(),
-                                _ => Map::new(),
-                            };
-                            replaced.extend(sent);
-                            (Value::Object(replaced), "replaced")
+                            (Value::Object(self.over_blank(sent)), "replaced")
                         };
-                        let mut entity = entity;
                         if let Value::Object(fields) = &mut entity {
                             fields.insert(self.collection.id_field.clone(), id_value);
                         }
@@ -640,6 +630,17 @@ impl Op<'_> {
             .json()
             .and_then(|body| self.collection.entity_in(body))
             .cloned()
+    }
+
+    /// `sent` over the documented example entity's members (create and
+    /// replace start from it).
+    fn over_blank(&self, sent: Map<String, Value>) -> Map<String, Value> {
+        let mut entity = match &self.collection.blank {
+            Value::Object(blank) => blank.clone(),
+            _ => Map::new(),
+        };
+        entity.extend(sent);
+        entity
     }
 
     /// The answer to a body [`sent`](Self::sent) cannot store.
