@@ -713,25 +713,37 @@ fn has_object_with(value: &Value, name: &str, depth: usize) -> bool {
 /// in its id member when the example names one, else the first object
 /// (breadth first, not inside arrays) with an id member.
 fn find_entity(body: &Value, id_field: &str, example_id: Option<&str>) -> Option<JsonPath> {
-    let mut queue: std::collections::VecDeque<(JsonPath, &Value)> = [(Vec::new(), body)].into();
     let mut first = None;
-    while let Some((path, value)) = queue.pop_front() {
-        let Value::Object(map) = value else { continue };
-        if let Some(id) = map.get(id_field).and_then(id_text) {
+    for (path, value) in breadth_first(body) {
+        if let Some(id) = value.get(id_field).and_then(id_text) {
             if example_id.is_none_or(|e| e == id) {
                 return Some(path);
             }
-            first.get_or_insert(path.clone());
-        }
-        if path.len() < DEPTH {
-            for (k, v) in map {
-                let mut next = path.clone();
-                next.push(Step::Key(k.clone()));
-                queue.push_back((next, v));
-            }
+            first.get_or_insert(path);
         }
     }
     first
+}
+
+/// Every value of `body` reached through object members (arrays are not
+/// entered), with its path, nearest first, down to [`DEPTH`] members.
+fn breadth_first(body: &Value) -> Vec<(JsonPath, &Value)> {
+    let mut seen: Vec<(JsonPath, &Value)> = vec![(Vec::new(), body)];
+    let mut next = 0;
+    while let Some((path, value)) = seen.get(next) {
+        next += 1;
+        if let Value::Object(map) = value
+            && path.len() < DEPTH
+        {
+            let path = path.clone();
+            for (k, v) in map {
+                let mut member = path.clone();
+                member.push(Step::Key(k.clone()));
+                seen.push((member, v));
+            }
+        }
+    }
+    seen
 }
 
 type ListAt = (JsonPath, Vec<JsonPath>, Vec<JsonPath>);
@@ -740,30 +752,14 @@ type ListAt = (JsonPath, Vec<JsonPath>, Vec<JsonPath>);
 /// id member, or an empty array named after the collection, or the whole
 /// body as an array), and its count and page-count members.
 fn find_list(body: &Value, id_field: &str, name: &str) -> Option<ListAt> {
-    let mut queue: std::collections::VecDeque<(JsonPath, &Value)> = [(Vec::new(), body)].into();
-    let mut found = None;
-    while let Some((path, value)) = queue.pop_front() {
-        match value {
-            Value::Array(items) => {
-                let entities = items
-                    .iter()
-                    .any(|i| i.get(id_field).and_then(id_text).is_some());
-                let named = matches!(path.last(), Some(Step::Key(k)) if k == name);
-                if entities || (items.is_empty() && (named || path.is_empty())) {
-                    found = Some(path);
-                    break;
-                }
-            }
-            Value::Object(map) if path.len() < DEPTH => {
-                for (k, v) in map {
-                    let mut next = path.clone();
-                    next.push(Step::Key(k.clone()));
-                    queue.push_back((next, v));
-                }
-            }
-            _ => {}
-        }
-    }
+    let found = breadth_first(body).into_iter().find_map(|(path, value)| {
+        let items = value.as_array()?;
+        let entities = items
+            .iter()
+            .any(|i| i.get(id_field).and_then(id_text).is_some());
+        let named = matches!(path.last(), Some(Step::Key(k)) if k == name);
+        (entities || (items.is_empty() && (named || path.is_empty()))).then_some(path)
+    });
     let at = found?;
     let len = get(body, &at).and_then(Value::as_array).map_or(0, Vec::len) as u64;
     // Count members: integers equal to the array's length, in the objects
